@@ -1,0 +1,1 @@
+"""dbsynth: seed relational databases with synthetic data."""

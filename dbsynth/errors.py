@@ -1,0 +1,64 @@
+"""The one exception root of dbsynth and its subclasses.
+
+Every error a user can meet is a :class:`DbsynthError` whose message names what failed (table,
+column, URL) and says what to do, so the CLI can print it as one line without a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConnectError",
+    "ConstraintError",
+    "CycleError",
+    "DbsynthError",
+    "TargetNotEmptyError",
+    "UnsupportedTypeError",
+    "UsageError",
+    "WriteError",
+]
+
+
+class DbsynthError(Exception):
+    """Root of every error dbsynth raises on purpose."""
+
+
+class UsageError(DbsynthError):
+    """Bad arguments: an unknown table in ``--rows``, a negative count, a malformed option."""
+
+
+class ConnectError(DbsynthError):
+    """A database URL that is malformed, unreachable, or whose driver is not installed."""
+
+
+class CycleError(DbsynthError):
+    """A foreign-key cycle with no nullable or deferrable edge to break it at.
+
+    ``cycle`` holds the tables in cycle order and ``edges`` the ``table(columns) -> table`` links.
+    """
+
+    def __init__(self, cycle: tuple[str, ...], edges: tuple[str, ...]) -> None:
+        self.cycle = cycle
+        self.edges = edges
+        super().__init__(
+            "foreign-key cycle "
+            + " -> ".join((*cycle, cycle[0]))
+            + " cannot be broken: every link ("
+            + "; ".join(edges)
+            + ") is NOT NULL and not DEFERRABLE; make one of them nullable or DEFERRABLE"
+        )
+
+
+class UnsupportedTypeError(DbsynthError):
+    """A column whose type dbsynth cannot generate and that has neither a default nor NULL."""
+
+
+class ConstraintError(DbsynthError):
+    """Generated rows that cannot be made to satisfy a constraint; nothing was written."""
+
+
+class TargetNotEmptyError(DbsynthError):
+    """The target already holds rows and ``--truncate`` was not given."""
+
+
+class WriteError(DbsynthError):
+    """Writing to the target failed; the transaction was rolled back."""

@@ -1,0 +1,85 @@
+"""Schema-only generation: values from each column's type, name and CHECK-implied domain.
+
+Needs no source rows, so it seeds a database that has only migrations. Columns it cannot generate
+(an unknown type) are left to the database's default or written NULL; a NOT NULL one without a
+default is an :class:`UnsupportedTypeError` naming the column.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.errors import UnsupportedTypeError
+from dbsynth.generators.base import TableGenerator
+from dbsynth.generators.providers import Providers
+from dbsynth.generators.values import ValueSpec, make_values
+from dbsynth.rules.checks import Predicate
+from dbsynth.rules.domains import ColumnDomain, column_domains
+from dbsynth.schema.model import Column, Table, TypeKind
+from dbsynth.semantics import semantic_of
+
+__all__ = ["SchemaOnlyGenerator", "own_columns"]
+
+log = logging.getLogger(__name__)
+NULL_RATE = 0.1
+
+
+def _generatable(col: Column) -> bool:
+    t = col.type
+    return t.kind is not TypeKind.UNKNOWN and (t.item is None or t.item.kind is not TypeKind.UNKNOWN)
+
+
+def own_columns(table: Table) -> tuple[Column, ...]:
+    """Writable columns that no foreign key fills; unknown-typed columns with a default or NULL are
+    left out (the database fills them)."""
+    fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
+    out = []
+    for col in table.writable_columns:
+        if col.name in fk_cols:
+            continue
+        if not _generatable(col):
+            if col.default is not None or col.nullable or col.identity or col.autoincrement:
+                log.warning("%s.%s: type %s is not generated; the database fills it",
+                            table.key, col.name, col.type.name)
+                continue
+            raise UnsupportedTypeError(
+                f"{table.key}.{col.name}: cannot generate values of type {col.type.name!r} and the "
+                "column is NOT NULL without a default; give it a default or make it nullable")
+        out.append(col)
+    return tuple(out)
+
+
+class SchemaOnlyGenerator(TableGenerator):
+    """Type- and name-driven values; ``predicates`` are the table's compiled CHECKs."""
+
+    def __init__(self, table: Table, *, predicates: Sequence[Predicate] = (),
+                 providers: Providers | None = None) -> None:
+        super().__init__(table)
+        self.providers = providers or Providers()
+        domains = column_domains(predicates)
+        unique = {cols[0] for cols in table.unique_sets() if len(cols) == 1}
+        self._specs = {
+            c.name: ValueSpec(
+                column=c,
+                domain=domains.get(c.name, ColumnDomain()),
+                unique=c.name in unique,
+                semantic=semantic_of(table, c),
+                null_rate=NULL_RATE if c.nullable else 0.0,
+            )
+            for c in own_columns(table)
+        }
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self._specs)
+
+    def _sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str],
+                parent_context: pd.DataFrame | None) -> pd.DataFrame:
+        streams = rng.spawn(len(columns))
+        data = {c: make_values(self._specs[c], n, r, self.providers).reset_index(drop=True)
+                for c, r in zip(columns, streams, strict=True)}
+        return pd.DataFrame(data, index=pd.RangeIndex(n))

@@ -1,0 +1,125 @@
+"""Foreign-key values: every FK column is drawn from rows already generated for the referenced table.
+
+Schema-only mode draws parents uniformly; the learning issue adds children-per-parent models here.
+A UNIQUE/PK made only of FK columns (a link table such as ``film_actor``) gets distinct parent
+combinations, drawn without replacement from their product.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.errors import ConstraintError
+from dbsynth.schema.model import ForeignKey, Table
+
+__all__ = ["assign_foreign_keys", "capacity", "fill_self_reference", "key_pool", "linked_groups"]
+
+FK_NULL_RATE = 0.1
+
+
+def key_pool(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The referenceable key tuples of a generated table: rows whose key columns are all non-NULL."""
+    sub = frame.loc[:, list(columns)]
+    return sub[sub.notna().all(axis=1)].reset_index(drop=True)
+
+
+def linked_groups(table: Table, fks: Sequence[ForeignKey]) -> list[tuple[ForeignKey, ...]]:
+    """Groups of FKs whose columns together make up exactly a unique set of ``table``."""
+    groups = []
+    for cols in table.unique_sets():
+        members = tuple(fk for fk in fks if set(fk.columns) <= set(cols))
+        covered = {c for fk in members for c in fk.columns}
+        if members and covered == set(cols) and not any(set(g) & set(members) for g in groups):
+            groups.append(members)
+    return groups
+
+
+def capacity(table: Table, fks: Sequence[ForeignKey], sizes: Mapping[str, int]) -> int | None:
+    """Most rows ``table`` can have given its FK-only unique sets, or ``None`` when unbounded."""
+    caps = [math.prod(sizes[fk.referred] for fk in group) for group in linked_groups(table, fks)]
+    return min(caps) if caps else None
+
+
+def _distinct_indices(total: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    if total <= 50_000_000:
+        return rng.choice(total, size=n, replace=False)
+    picked = np.unique(rng.integers(0, total, size=int(n * 1.1) + 16))
+    while len(picked) < n:
+        picked = np.unique(np.concatenate([picked, rng.integers(0, total, size=n)]))
+    return rng.permutation(picked)[:n]
+
+
+def assign_foreign_keys(
+    table: Table,
+    frame: pd.DataFrame,
+    fks: Sequence[ForeignKey],
+    pools: Mapping[str, pd.DataFrame],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Fill ``fks``' columns of ``frame`` from ``pools`` (referenced table → its key pool)."""
+    n = len(frame)
+    frame = frame.copy()
+    done: set[ForeignKey] = set()
+    for group in linked_groups(table, fks):
+        sizes = [len(pools[fk.referred]) for fk in group]
+        total = math.prod(sizes)
+        if n > total:
+            raise ConstraintError(
+                f"{table.key}: {n} rows need distinct ({', '.join(c for fk in group for c in fk.columns)}) "
+                f"combinations but the referenced tables allow only {total}; ask for fewer rows")
+        flat = _distinct_indices(total, n, rng) if n else np.empty(0, dtype=np.int64)
+        for fk, idx in zip(group, np.unravel_index(flat, sizes), strict=True):
+            _put(frame, fk, pools[fk.referred], idx)
+            done.add(fk)
+    for fk in fks:
+        if fk in done:
+            continue
+        pool = pools[fk.referred]
+        if len(pool) == 0:
+            if all(table.column(c).nullable for c in fk.columns):
+                for c in fk.columns:
+                    frame[c] = pd.Series([None] * n, dtype=object)
+                continue
+            raise ConstraintError(
+                f"{table.key}({', '.join(fk.columns)}): the referenced table {fk.referred} has no rows "
+                "to point at; give it rows (--rows) or make the column nullable")
+        idx = rng.integers(0, len(pool), size=n)
+        _put(frame, fk, pool, idx)
+        if all(table.column(c).nullable for c in fk.columns):
+            nulls = rng.random(n) < FK_NULL_RATE
+            for c in fk.columns:
+                frame[c] = frame[c].astype(object).mask(nulls)
+    return frame
+
+
+def _put(frame: pd.DataFrame, fk: ForeignKey, pool: pd.DataFrame, idx: np.ndarray) -> None:
+    for col, ref in zip(fk.columns, fk.referred_columns, strict=True):
+        frame[col] = pool[ref].to_numpy()[idx]
+
+
+def fill_self_reference(table: Table, frame: pd.DataFrame, fk: ForeignKey,
+                        rng: np.random.Generator) -> pd.DataFrame:
+    """Point each row at an earlier row of the same table, so rows can be inserted in order and
+    the data forms a forest; the first row is a root (NULL, or itself when the FK is NOT NULL)."""
+    n = len(frame)
+    frame = frame.copy()
+    nullable = all(table.column(c).nullable for c in fk.columns)
+    parent = np.floor(rng.random(n) * np.arange(n)).astype(np.int64)
+    roots = np.zeros(n, dtype=bool)
+    if n:
+        roots[0] = True
+    if nullable:
+        roots |= rng.random(n) < FK_NULL_RATE
+    for col, ref in zip(fk.columns, fk.referred_columns, strict=True):
+        values = frame[ref].to_numpy(dtype=object)[parent]
+        series = pd.Series(values, dtype=object)
+        if nullable:
+            series = series.mask(roots)
+        elif n:
+            series.iloc[0] = frame[ref].iloc[0]
+        frame[col] = series.to_numpy()
+    return frame

@@ -1,0 +1,111 @@
+"""Make a generated table valid before it leaves the generator: CHECKs, UNIQUE/PK, NOT NULL.
+
+Each round checks the whole frame vectorised, repairs ``a < b`` orderings by swapping, and resamples
+only the failing rows' offending columns; after a bounded number of rounds a table that still fails
+is a :class:`ConstraintError` that names the constraint and shows failing rows. Nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.errors import ConstraintError
+from dbsynth.rules.checks import Predicate
+from dbsynth.rules.domains import order_pairs
+
+__all__ = ["EnforceReport", "Resampler", "enforce"]
+
+log = logging.getLogger(__name__)
+Resampler = Callable[[str, int, np.random.Generator], pd.Series]
+MAX_ROUNDS = 30
+
+
+@dataclass
+class EnforceReport:
+    """Per constraint: rows found failing (summed over rounds) and rows repaired by swapping."""
+
+    rejected: dict[str, int] = field(default_factory=dict)
+    repaired: dict[str, int] = field(default_factory=dict)
+    unchecked: list[str] = field(default_factory=list)
+
+
+def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set[str],
+                 report: EnforceReport) -> None:
+    for order in order_pairs(predicates):
+        if not {order.low, order.high} <= free:
+            continue
+        low, high = frame[order.low], frame[order.high]
+        try:
+            bad = (low > high).fillna(False).to_numpy(dtype=bool)
+        except TypeError:
+            continue
+        if bad.any():
+            frame.loc[bad, [order.low, order.high]] = frame.loc[bad, [order.high, order.low]].to_numpy()
+            report.repaired[f"{order.low} < {order.high}"] = int(bad.sum())
+
+
+def enforce(
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    predicates: Sequence[Predicate],
+    unique_sets: Iterable[tuple[str, ...]],
+    not_null: Iterable[str],
+    resample: Resampler,
+    resamplable: Iterable[str],
+    rng: np.random.Generator,
+    report: EnforceReport | None = None,
+) -> pd.DataFrame:
+    """Return ``frame`` with every supported constraint holding, or raise :class:`ConstraintError`."""
+    report = report or EnforceReport()
+    frame = frame.reset_index(drop=True).copy()
+    free = set(resamplable)
+    checks = [p for p in predicates if p.supported]
+    report.unchecked += [p.label for p in predicates if not p.supported]
+    uniques = [tuple(u) for u in unique_sets]
+    required = [c for c in not_null if c in frame.columns]
+    for round_ in range(MAX_ROUNDS + 1):
+        _swap_orders(frame, checks, free, report)
+        todo: dict[str, np.ndarray] = {}
+        failing: list[tuple[str, np.ndarray, tuple[str, ...]]] = []
+        for p in checks:
+            bad = p.violations(frame)
+            if bad.any():
+                failing.append((f"CHECK {p.label}", bad, tuple(sorted(p.columns))))
+        for cols in uniques:
+            sub = frame.loc[:, list(cols)]
+            bad = (sub.duplicated(keep="first") & sub.notna().all(axis=1)).to_numpy()
+            if bad.any():
+                failing.append((f"UNIQUE ({', '.join(cols)})", bad, cols))
+        for c in required:
+            bad = frame[c].isna().to_numpy()
+            if bad.any():
+                failing.append((f"NOT NULL {c}", bad, (c,)))
+        if not failing:
+            return frame
+        for label, bad, cols in failing:
+            report.rejected[label] = report.rejected.get(label, 0) + int(bad.sum())
+            fixable = [c for c in cols if c in free]
+            if not fixable or round_ == MAX_ROUNDS:
+                sample = frame.loc[bad, list(cols)].head(3).to_dict("records")
+                why = ("none of its columns can be regenerated" if not fixable
+                       else f"still failing after {MAX_ROUNDS} rounds of resampling")
+                raise ConstraintError(
+                    f"{table}: {int(bad.sum())} generated rows violate {label} on column(s) "
+                    f"{', '.join(cols)}; {why}. Failing rows, e.g. {sample}. Check that the "
+                    "constraint is satisfiable, or relax it")
+            for c in fixable:
+                todo[c] = todo[c] | bad if c in todo else bad
+        for c, rows in todo.items():
+            k = int(rows.sum())
+            values = resample(c, k, rng).to_numpy()
+            col = frame[c]
+            if col.dtype.kind in "iufb" and pd.isna(values).any():
+                frame[c] = col = col.astype(object)
+            frame.loc[rows, c] = values
+    return frame

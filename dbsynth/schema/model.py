@@ -1,0 +1,199 @@
+"""Frozen dataclasses that describe a reflected database schema, independent of its dialect.
+
+Everything after reflection reads these objects, never SQLAlchemy's dialect-specific dicts: the
+conversion happens once, in :mod:`dbsynth.schema.reflect`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Check",
+    "Column",
+    "ColumnType",
+    "ForeignKey",
+    "Identity",
+    "PrimaryKey",
+    "Schema",
+    "Table",
+    "TypeKind",
+    "Unique",
+]
+
+
+class TypeKind(enum.StrEnum):
+    """What a column holds, as far as generating a value is concerned."""
+
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    STRING = "string"
+    DATE = "date"
+    DATETIME = "datetime"
+    TIME = "time"
+    INTERVAL = "interval"
+    UUID = "uuid"
+    JSON = "json"
+    BINARY = "binary"
+    ENUM = "enum"
+    ARRAY = "array"
+    TSVECTOR = "tsvector"
+    INET = "inet"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A column's type: its kind plus the parameters that bound its values.
+
+    ``name`` is the database's own spelling (``varchar``, ``mpaa_rating``) for messages;
+    ``bits`` is the width of an integer type; ``domain`` names a PostgreSQL domain the type came from.
+    """
+
+    kind: TypeKind
+    name: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    bits: int | None = None
+    timezone: bool = False
+    fixed_length: bool = False
+    labels: tuple[str, ...] = ()
+    item: ColumnType | None = None
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An identity column (``GENERATED {ALWAYS|BY DEFAULT} AS IDENTITY``)."""
+
+    always: bool
+    start: int = 1
+    increment: int = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column. ``generated`` holds the expression of a generated column, which is never written;
+    ``sequence`` names the sequence behind a serial/``nextval`` default, to reset after a load."""
+
+    name: str
+    type: ColumnType
+    nullable: bool
+    default: str | None = None
+    identity: Identity | None = None
+    autoincrement: bool = False
+    sequence: str | None = None
+    generated: str | None = None
+
+    @property
+    def writable(self) -> bool:
+        return self.generated is None
+
+
+@dataclass(frozen=True)
+class PrimaryKey:
+    name: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key; ``referred`` is the key (see :attr:`Table.key`) of the referenced table."""
+
+    name: str | None
+    columns: tuple[str, ...]
+    referred: str
+    referred_columns: tuple[str, ...]
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+    def describe(self, table: str) -> str:
+        return f"{table}({', '.join(self.columns)}) -> {self.referred}({', '.join(self.referred_columns)})"
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A UNIQUE constraint or unique index.
+
+    ``where`` is the predicate of a partial index and ``expressions`` the expressions of an expression
+    index. Generation treats both conservatively: it keeps ``columns`` unique over *all* rows.
+    """
+
+    name: str | None
+    columns: tuple[str, ...]
+    index: bool = False
+    where: str | None = None
+    expressions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """A CHECK constraint's SQL text, in the source dialect. ``origin`` is ``table``, ``domain`` (a
+    domain's check rewritten onto its column) or ``partition`` (the bounds of a partitioned table)."""
+
+    name: str | None
+    sqltext: str
+    origin: str = "table"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One writable table. ``schema`` is ``None`` for the connection's default schema."""
+
+    schema: str | None
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: PrimaryKey | None = None
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[Unique, ...] = ()
+    checks: tuple[Check, ...] = ()
+    partitions: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The name used everywhere else: ``name`` or ``schema.name``."""
+        return self.name if self.schema is None else f"{self.schema}.{self.name}"
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.key} has no column {name!r}")
+
+    @property
+    def writable_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.writable)
+
+    def unique_sets(self) -> Iterator[tuple[str, ...]]:
+        """Every column set that must be unique: the primary key first, then UNIQUEs, deduplicated."""
+        seen: set[tuple[str, ...]] = set()
+        sets = [self.primary_key.columns] if self.primary_key else []
+        sets += [u.columns for u in self.uniques if u.columns]
+        for cols in sets:
+            if cols not in seen:
+                seen.add(cols)
+                yield cols
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A reflected database: its dialect name and its writable tables (views and partitions excluded)."""
+
+    dialect: str
+    tables: tuple[Table, ...]
+    default_schema: str | None = None
+    skipped: tuple[str, ...] = field(default=())
+
+    def table(self, key: str) -> Table:
+        for t in self.tables:
+            if t.key == key:
+                return t
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return any(t.key == key for t in self.tables)

@@ -1,0 +1,103 @@
+"""PostgreSQL catalog facts that SQLAlchemy's inspector does not expose: partitions, their bounds,
+and domain base types with their length/precision and CHECK constraints."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+__all__ = ["DomainInfo", "PartitionInfo", "domains", "partitions", "partition_check"]
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    schema: str
+    name: str
+    parent_schema: str
+    parent: str
+    bound: str
+    parent_key: str
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    schema: str
+    name: str
+    base_type: str
+    not_null: bool
+    checks: tuple[tuple[str, str], ...]
+
+
+def partitions(conn: Connection) -> list[PartitionInfo]:
+    rows = conn.execute(sa.text("""
+        SELECT cn.nspname, c.relname, pn.nspname, p.relname,
+               pg_get_expr(c.relpartbound, c.oid), pg_get_partkeydef(p.oid)
+        FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid AND c.relispartition
+        JOIN pg_namespace cn ON cn.oid = c.relnamespace
+        JOIN pg_class p ON p.oid = i.inhparent
+        JOIN pg_namespace pn ON pn.oid = p.relnamespace
+        WHERE c.relkind IN ('r', 'p')
+        ORDER BY 1, 2"""))
+    return [PartitionInfo(*row) for row in rows]
+
+
+def domains(conn: Connection) -> dict[tuple[str, str], DomainInfo]:
+    rows = conn.execute(sa.text("""
+        SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+               coalesce(array_agg(c.conname ORDER BY c.conname)
+                        FILTER (WHERE c.conname IS NOT NULL), '{}'),
+               coalesce(array_agg(pg_get_constraintdef(c.oid) ORDER BY c.conname)
+                        FILTER (WHERE c.conname IS NOT NULL), '{}')
+        FROM pg_type t
+        JOIN pg_namespace n ON n.oid = t.typnamespace
+        LEFT JOIN pg_constraint c ON c.contypid = t.oid AND c.contype = 'c'
+        WHERE t.typtype = 'd'
+        GROUP BY 1, 2, 3, 4"""))
+    out = {}
+    for schema, name, base, not_null, names, defs in rows:
+        checks = tuple((n, _strip_check(d)) for n, d in zip(names, defs, strict=True))
+        out[(schema, name)] = DomainInfo(schema, name, base, bool(not_null), checks)
+    return out
+
+
+def _strip_check(definition: str) -> str:
+    text = definition.strip()
+    text = re.sub(r"\s+NOT VALID$", "", text)
+    if text.upper().startswith("CHECK"):
+        text = text[5:].strip()
+    return text
+
+
+_RANGE = re.compile(r"FOR VALUES FROM \((?P<lo>.*)\) TO \((?P<hi>.*)\)$", re.S)
+_LIST = re.compile(r"FOR VALUES IN \((?P<items>.*)\)$", re.S)
+
+
+def partition_check(partkey: str, bounds: list[str]) -> str | None:
+    """A CHECK-style predicate that holds exactly for rows some partition accepts, or ``None`` when
+    every row fits (a DEFAULT or HASH partition, or a key we do not model: several columns or an
+    expression). Rows that fit no partition would make PostgreSQL reject the load."""
+    m = re.fullmatch(r"(RANGE|LIST) \((\w+)\)", partkey.strip())
+    if not m or any(b.strip() == "DEFAULT" for b in bounds):
+        return None
+    strategy, col = m.groups()
+    parts = []
+    for bound in bounds:
+        if strategy == "RANGE" and (r := _RANGE.match(bound.strip())):
+            lo, hi = r.group("lo").strip(), r.group("hi").strip()
+            if "," in lo or "," in hi:
+                return None
+            side = []
+            if lo != "MINVALUE":
+                side.append(f"{col} >= {lo}")
+            if hi != "MAXVALUE":
+                side.append(f"{col} < {hi}")
+            parts.append("(" + " AND ".join(side or ["TRUE"]) + ")")
+        elif strategy == "LIST" and (li := _LIST.match(bound.strip())):
+            parts.append(f"({col} IN ({li.group('items')}))")
+        else:
+            return None
+    return " OR ".join(parts) if parts else None

@@ -1,0 +1,205 @@
+"""Reflect a live database into a :class:`Schema` through SQLAlchemy's inspector.
+
+One code path serves PostgreSQL, SQLite and MySQL/MariaDB; the few PostgreSQL facts the inspector
+does not give (partitions, domain base types) come from :mod:`dbsynth.schema.postgres`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+
+from dbsynth.errors import DbsynthError
+from dbsynth.schema import postgres as pg
+from dbsynth.schema.model import (
+    Check,
+    Column,
+    ColumnType,
+    ForeignKey,
+    Identity,
+    PrimaryKey,
+    Schema,
+    Table,
+    TypeKind,
+    Unique,
+)
+from dbsynth.schema.types import convert_type, parse_type_name
+
+__all__ = ["reflect"]
+
+log = logging.getLogger(__name__)
+_NEXTVAL = re.compile(r"nextval\('(?P<seq>[^']+)'(?:::regclass)?\)", re.I)
+_VALUE = re.compile(r"\bVALUE\b")
+
+
+def reflect(engine: Engine, *, schemas: Sequence[str] | None = None) -> Schema:
+    """Reflect the tables of ``schemas`` (default: the connection's default schema).
+
+    Views, materialized views and partitions are left out; a partitioned table is kept with the FKs
+    its partitions declare and a CHECK that holds the partition bounds.
+    """
+    with engine.connect() as conn:
+        insp = sa.inspect(conn)
+        default = insp.default_schema_name
+        wanted = list(schemas) if schemas else [default]
+        is_pg = conn.dialect.name == "postgresql"
+        parts = pg.partitions(conn) if is_pg else []
+        doms = pg.domains(conn) if is_pg else {}
+        tables: list[Table] = []
+        for schema in wanted:
+            if schema not in insp.get_schema_names() and schema != default:
+                raise DbsynthError(f"schema {schema!r} does not exist in the database")
+            tables += _reflect_schema(conn, insp, schema, default, parts, doms)
+    skipped = tuple(_key(p.schema, p.name, default) for p in parts if p.schema in wanted)
+    return Schema(conn.dialect.name, tuple(sorted(tables, key=lambda t: t.key)), default, skipped)
+
+
+def _key(schema: str | None, name: str, default: str | None) -> str:
+    return name if schema in (None, default) else f"{schema}.{name}"
+
+
+def _reflect_schema(
+    conn: Connection,
+    insp: Any,
+    schema: str,
+    default: str | None,
+    parts: list[pg.PartitionInfo],
+    doms: dict[tuple[str, str], pg.DomainInfo],
+) -> list[Table]:
+    sch = None if schema == default else schema
+    part_of = {(p.schema, p.name): p for p in parts}
+    children: dict[str, list[pg.PartitionInfo]] = defaultdict(list)
+    for p in parts:
+        if p.parent_schema == schema:
+            children[p.parent].append(p)
+    names = [n for n in insp.get_table_names(schema=sch) if (schema, n) not in part_of]
+    if not names:
+        return []
+    cols = insp.get_multi_columns(schema=sch)
+    pks = insp.get_multi_pk_constraint(schema=sch)
+    fks = insp.get_multi_foreign_keys(schema=sch)
+    uqs = insp.get_multi_unique_constraints(schema=sch)
+    ixs = insp.get_multi_indexes(schema=sch)
+    cks = insp.get_multi_check_constraints(schema=sch)
+    out = []
+    for name in names:
+        k = (sch, name)
+        columns, dom_checks = _columns(cols.get(k, []), conn, doms, schema)
+        fk_list = [_fk(f, sch, default) for f in fks.get(k, [])]
+        partitions = sorted(children.get(name, []), key=lambda p: p.name)
+        for p in partitions:
+            pk_ = (None if p.schema == default else p.schema, p.name)
+            fk_list += [_fk(f, p.schema, default) for f in insp.get_foreign_keys(pk_[1], schema=pk_[0])]
+        checks = [Check(c.get("name"), c["sqltext"]) for c in cks.get(k, [])] + dom_checks
+        if partitions:
+            bound = pg.partition_check(partitions[0].parent_key, [p.bound for p in partitions])
+            if bound:
+                checks.append(Check(f"{name}_partition_bounds", bound, origin="partition"))
+        pk = pks.get(k) or {}
+        out.append(Table(
+            schema=sch,
+            name=name,
+            columns=tuple(columns),
+            primary_key=PrimaryKey(pk.get("name"), tuple(pk["constrained_columns"]))
+            if pk.get("constrained_columns") else None,
+            foreign_keys=_dedupe_fks(fk_list),
+            uniques=_uniques(uqs.get(k, []), ixs.get(k, []), columns),
+            checks=tuple(checks),
+            partitions=tuple(_key(p.schema, p.name, default) for p in partitions),
+        ))
+    return out
+
+
+def _columns(
+    raw: list[dict[str, Any]], conn: Connection, doms: dict[tuple[str, str], pg.DomainInfo], schema: str
+) -> tuple[list[Column], list[Check]]:
+    columns, checks = [], []
+    for c in raw:
+        t = c["type"]
+        domain_checks: list[Check] = []
+        if isinstance(t, postgresql.DOMAIN):
+            info = doms.get((t.schema or schema, t.name)) or doms.get(("public", t.name))
+            if info is not None:
+                base = parse_type_name(info.base_type, conn.dialect)
+                ctype = convert_type(base, domain=t.name)
+                domain_checks = [Check(n, _VALUE.sub(_quote(c["name"]), text), origin="domain")
+                                 for n, text in info.checks]
+            else:
+                ctype = convert_type(t.data_type, domain=t.name)
+        else:
+            ctype = convert_type(t)
+        default = c.get("default")
+        ident = c.get("identity")
+        seq = _NEXTVAL.search(default or "")
+        computed = c.get("computed")
+        columns.append(Column(
+            name=c["name"],
+            type=ctype,
+            nullable=bool(c["nullable"]),
+            default=None if default is None else str(default),
+            identity=Identity(bool(ident.get("always")), int(ident.get("start") or 1),
+                              int(ident.get("increment") or 1)) if ident else None,
+            autoincrement=c.get("autoincrement") is True,
+            sequence=seq.group("seq") if seq else None,
+            generated=str(computed["sqltext"]) if computed else None,
+        ))
+        checks += domain_checks
+    return columns, checks
+
+
+def _quote(name: str) -> str:
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _fk(f: dict[str, Any], schema: str | None, default: str | None) -> ForeignKey:
+    opts = f.get("options") or {}
+    ref_schema = f.get("referred_schema")
+    return ForeignKey(
+        name=f.get("name"),
+        columns=tuple(f["constrained_columns"]),
+        referred=_key(ref_schema, f["referred_table"], default),
+        referred_columns=tuple(f["referred_columns"]),
+        deferrable=bool(opts.get("deferrable")),
+        initially_deferred=str(opts.get("initially", "")).upper() == "DEFERRED",
+    )
+
+
+def _dedupe_fks(fks: list[ForeignKey]) -> tuple[ForeignKey, ...]:
+    """FKs declared on each partition of a table are one FK of the parent."""
+    seen: dict[tuple[Any, ...], ForeignKey] = {}
+    for f in fks:
+        seen.setdefault((f.columns, f.referred, f.referred_columns), f)
+    return tuple(seen.values())
+
+
+def _uniques(uqs: list[dict[str, Any]], ixs: list[dict[str, Any]], columns: list[Column]) -> tuple[Unique, ...]:
+    out = [Unique(u.get("name"), tuple(u["column_names"])) for u in uqs]
+    known = {u.columns for u in out}
+    names = [c.name for c in columns]
+    for ix in ixs:
+        if not ix.get("unique") or ix.get("duplicates_constraint"):
+            continue
+        exprs = tuple(e for e in ix.get("expressions", []) or [] if e)
+        cols = [c for c in ix.get("column_names", []) if c]
+        # an expression index (lower(email)) keeps the columns it mentions unique, conservatively
+        for e in exprs:
+            cols += [n for n in names if re.search(rf"\b{re.escape(n)}\b", e) and n not in cols]
+        opts = ix.get("dialect_options") or {}
+        where = opts.get("postgresql_where") or opts.get("sqlite_where")
+        u = Unique(ix.get("name"), tuple(cols), index=True,
+                   where=None if where is None else str(where), expressions=exprs)
+        if u.columns and (u.columns not in known or u.where or u.expressions):
+            out.append(u)
+            known.add(u.columns)
+    return tuple(out)
+
+
+def is_generatable(ctype: ColumnType) -> bool:
+    return ctype.kind is not TypeKind.UNKNOWN and (ctype.item is None or is_generatable(ctype.item))

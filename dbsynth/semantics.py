@@ -1,0 +1,109 @@
+"""What a column *is*, judged from its name, its table and its type.
+
+The schema-only generator uses this to pick a Faker/Mimesis provider (an ``email`` column gets
+addresses, a ``city`` column city names); the learning generators will add judgements from sample
+values. Names are split into lowercase tokens first, so ``FirstName``, ``first_name`` and
+``firstname`` read the same.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+from dbsynth.schema.model import Column, Table, TypeKind
+
+__all__ = ["Semantic", "semantic_of", "tokens"]
+
+
+class Semantic(enum.StrEnum):
+    EMAIL = "email"
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    FULL_NAME = "full_name"
+    USERNAME = "username"
+    PHONE = "phone"
+    STREET = "street"
+    CITY = "city"
+    STATE = "state"
+    COUNTRY = "country"
+    POSTAL_CODE = "postal_code"
+    URL = "url"
+    COMPANY = "company"
+    IP = "ip"
+    JOB = "job"
+    TITLE = "title"
+    LABEL = "label"
+    TEXT = "text"
+    CODE = "code"
+    CURRENCY = "currency"
+    COLOR = "color"
+    SECRET = "secret"
+
+
+_PERSON_TABLES = {"customer", "customers", "employee", "employees", "person", "people", "user", "users",
+                  "staff", "artist", "actor", "author", "contact", "member", "student", "player",
+                  "patient", "client", "owner", "manager", "account", "teacher", "driver"}
+
+
+def tokens(name: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [t for t in re.split(r"[^a-zA-Z0-9]+", spaced.lower()) if t]
+
+
+def _has(toks: list[str], *words: str) -> bool:
+    return any(w in toks for w in words)
+
+
+def semantic_of(table: Table, column: Column) -> Semantic | None:  # noqa: C901 - a lookup table
+    """The provider kind for a text column, or ``None`` for a plain string."""
+    if column.type.kind is not TypeKind.STRING:
+        return None
+    toks = tokens(column.name)
+    joined = "".join(toks)
+    if _has(toks, "email", "mail") or "email" in joined:
+        return Semantic.EMAIL
+    if joined in ("firstname", "givenname", "forename") or (_has(toks, "first", "given") and _has(toks, "name")):
+        return Semantic.FIRST_NAME
+    if joined in ("lastname", "surname", "familyname") or (_has(toks, "last", "family") and _has(toks, "name")):
+        return Semantic.LAST_NAME
+    if _has(toks, "username", "login", "handle", "nickname") or joined == "username":
+        return Semantic.USERNAME
+    if _has(toks, "phone", "fax", "mobile", "tel", "telephone", "cell"):
+        return Semantic.PHONE
+    if _has(toks, "postal", "zip", "postcode", "zipcode"):
+        return Semantic.POSTAL_CODE
+    if _has(toks, "address", "street", "address1", "address2", "addr"):
+        return Semantic.STREET
+    if _has(toks, "city", "town"):
+        return Semantic.CITY
+    if _has(toks, "state", "province", "county") and not _has(toks, "status"):
+        return Semantic.STATE
+    if _has(toks, "country", "nation"):
+        return Semantic.COUNTRY
+    if _has(toks, "url", "website", "homepage", "link", "uri"):
+        return Semantic.URL
+    if _has(toks, "company", "organisation", "organization", "employer", "vendor", "supplier"):
+        return Semantic.COMPANY
+    if _has(toks, "ip", "ipv4") or joined in ("ipaddress", "ipaddr"):
+        return Semantic.IP
+    if _has(toks, "password", "hash", "token", "secret", "salt"):
+        return Semantic.SECRET
+    if _has(toks, "currency"):
+        return Semantic.CURRENCY
+    if _has(toks, "color", "colour"):
+        return Semantic.COLOR
+    if _has(toks, "code", "sku", "ref", "reference", "isbn"):
+        return Semantic.CODE
+    if _has(toks, "description", "comment", "comments", "notes", "note", "body", "message", "text",
+            "summary", "bio", "content", "remarks"):
+        return Semantic.TEXT
+    if joined in ("fullname", "name", "displayname", "contactname", "customername"):
+        if joined != "name" or table.name.lower() in _PERSON_TABLES:
+            return Semantic.FULL_NAME
+        return Semantic.LABEL
+    if _has(toks, "title"):
+        return Semantic.JOB if table.name.lower() in _PERSON_TABLES else Semantic.TITLE
+    if _has(toks, "name"):
+        return Semantic.LABEL
+    return None
