@@ -1,0 +1,111 @@
+"""The pipeline, top to bottom: reflect → plan → generate → check → write. Holds no algorithm."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from dbsynth import registry
+from dbsynth.connect import create_engine
+from dbsynth.graph import Plan, plan
+from dbsynth.rules.enforce import EnforceReport
+from dbsynth.schema import Schema, reflect
+from dbsynth.sinks.base import Sink, WriteOptions
+from dbsynth.synthesis import resolve_rows, synthesize
+
+__all__ = ["SeedResult", "Inspection", "inspect_database", "seed", "sink_for"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, str, int], None]
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """What a seed run did: rows per table, enforcement per table, and the time of each stage."""
+
+    schema: Schema
+    plan: Plan
+    rows: Mapping[str, int]
+    reports: Mapping[str, EnforceReport]
+    generate_seconds: float
+    write_seconds: float
+
+
+@dataclass(frozen=True)
+class Inspection:
+    schema: Schema
+    plan: Plan
+    row_counts: Mapping[str, int]
+
+
+def sink_for(target: Engine | str | Path) -> Sink:
+    """PostgreSQL → COPY sink; other databases → SQLAlchemy sink; a directory path → CSV sink."""
+    if isinstance(target, Path):
+        return registry.load("dbsynth.sinks", "csv")(target)  # type: ignore[no-any-return]
+    engine = target if isinstance(target, Engine) else create_engine(target)
+    name = "postgresql" if engine.dialect.name == "postgresql" else "sqlalchemy"
+    return registry.load("dbsynth.sinks", name)(engine)  # type: ignore[no-any-return]
+
+
+def inspect_database(url: str, *, schemas: Sequence[str] | None = None) -> Inspection:
+    engine = create_engine(url)
+    try:
+        schema = reflect(engine, schemas=schemas)
+        the_plan = plan(schema)
+        counts = {}
+        with engine.connect() as conn:
+            for key in the_plan.order:
+                t = schema.table(key)
+                counts[key] = int(conn.execute(
+                    sa.select(sa.func.count()).select_from(sa.table(t.name, schema=t.schema))).scalar() or 0)
+        return Inspection(schema, the_plan, counts)
+    finally:
+        engine.dispose()
+
+
+def seed(
+    target: str,
+    *,
+    schema_from: str | None = None,
+    rows: Mapping[str, int] | None = None,
+    default_rows: int = 1000,
+    seed: int = 0,
+    truncate: bool = False,
+    create_schema: bool = False,
+    schemas: Sequence[str] | None = None,
+    to_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> SeedResult:
+    """Seed ``target`` schema-only: ``default_rows`` per table unless ``rows`` says otherwise.
+
+    The schema is read from ``schema_from`` (default: the target itself). With ``to_dir`` the rows go
+    to CSV files there instead of the target database.
+    """
+    source = create_engine(schema_from or target)
+    try:
+        schema = reflect(source, schemas=schemas)
+    finally:
+        source.dispose()
+    the_plan = plan(schema)
+    explicit = dict(rows or {})
+    sizes = resolve_rows(schema, the_plan, explicit, default_rows)
+    t0 = time.perf_counter()
+    synthesis = synthesize(schema, the_plan, sizes, seed=seed, explicit=frozenset(explicit),
+                           progress=(lambda t, n: progress("generate", t, n)) if progress else None)
+    t1 = time.perf_counter()
+    engine = None if to_dir is not None else create_engine(target)
+    try:
+        sink = sink_for(to_dir if to_dir is not None else engine)  # type: ignore[arg-type]
+        report = sink.write(schema, the_plan, synthesis.frames,
+                            options=WriteOptions(truncate=truncate, create_schema=create_schema),
+                            progress=(lambda t, n: progress("write", t, n)) if progress else None)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return SeedResult(schema, the_plan, report.rows, synthesis.reports, t1 - t0, report.seconds)

@@ -1,0 +1,58 @@
+"""What every sink does with a run's rows, and the column formatting they share.
+
+A sink writes whole tables in plan order inside one transaction; on any error it rolls back and
+raises :class:`WriteError` naming the table and the database's reason.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dbsynth.graph import Plan
+from dbsynth.schema.model import Column, Schema, Table, TypeKind
+
+__all__ = ["Sink", "WriteOptions", "WriteReport", "written_columns"]
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    truncate: bool = False
+    create_schema: bool = False
+    batch_size: int = 10_000
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    rows: Mapping[str, int]
+    seconds: float
+
+
+def written_columns(table: Table, frame: pd.DataFrame) -> list[Column]:
+    """The columns a sink writes: generated ones never, and only those the generator produced."""
+    return [c for c in table.writable_columns if c.name in frame.columns]
+
+
+def to_text(col: Column, values: pd.Series) -> pd.Series:
+    """Values as the text PostgreSQL's COPY and CSV readers expect (NULLs stay NA)."""
+    kind = col.type.kind
+    if kind is TypeKind.DATE:
+        return pd.to_datetime(values).dt.strftime("%Y-%m-%d").astype(object)
+    if kind is TypeKind.BINARY:
+        return values.map(lambda b: None if b is None else "\\x" + bytes(b).hex(), na_action="ignore")
+    if kind is TypeKind.INTEGER and values.dtype.kind == "f":
+        return values.astype("Int64")
+    return values
+
+
+class Sink(ABC):
+    """Writes a run's frames to one destination."""
+
+    @abstractmethod
+    def write(self, schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], *,
+              options: WriteOptions, progress: Progress | None = None) -> WriteReport: ...
