@@ -269,21 +269,31 @@ def _strings(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator, p
             out = out + c
         return out
     pool = p.pool(spec.semantic, rng, size=min(2000, max(64, n)))
-    values = pd.Series(pool[rng.integers(0, len(pool), size=n)], dtype=object)
-    if spec.unique:
-        suffix = pd.Series(np.char.mod("%010x", rng.integers(0, 2**40, size=n)).astype(object), dtype=object)
-        if spec.semantic is Semantic.EMAIL:
-            local = values.str.split("@").str[0]
-            domain = values.str.split("@").str[1]
-            values = local + "." + suffix + "@" + domain
-        else:
-            sep = "-" if spec.semantic is not Semantic.USERNAME else "_"
-            room = None if limit is None else max(limit - 11, 0)
-            base = values if room is None else values.str.slice(0, room)
-            values = (base + sep + suffix).str.lstrip("-_")
     if limit is not None:
-        values = values.str.slice(-limit) if spec.unique and spec.semantic is Semantic.EMAIL else \
-            values.str.slice(0, limit)
+        pool = np.array([v[:limit] for v in pool], dtype=object)
+    if not spec.unique:
+        return pd.Series(pool[rng.integers(0, len(pool), size=n)], dtype=object)
+    pool = np.array(sorted(set(pool)), dtype=object)
+    if n <= len(pool):
+        return pd.Series(rng.permutation(pool)[:n], dtype=object)
+    # more rows than distinct pool values: repeats get a random suffix, kept within the length
+    values = pd.Series(pool[rng.integers(0, len(pool), size=n)], dtype=object)
+    dup = values.duplicated().to_numpy()
+    suffix = pd.Series(np.char.mod("%06x", rng.integers(0, 2**24, size=int(dup.sum()))).astype(object),
+                       dtype=object)
+    base = values[dup].reset_index(drop=True)
+    if spec.semantic is Semantic.EMAIL:
+        parts = base.str.split("@")
+        fixed = parts.str[0] + "." + suffix + "@" + parts.str[1]
+        if limit is not None:
+            fixed = fixed.str.slice(-limit)
+    else:
+        sep = "_" if spec.semantic is Semantic.USERNAME else "-"
+        room = None if limit is None else max(limit - 7, 0)
+        fixed = ((base if room is None else base.str.slice(0, room)) + sep + suffix).str.lstrip("-_")
+        if limit is not None:
+            fixed = fixed.str.slice(0, limit)
+    values[dup] = fixed.to_numpy()
     return values
 
 

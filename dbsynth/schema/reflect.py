@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from dbsynth.errors import DbsynthError
 from dbsynth.schema import postgres as pg
+from dbsynth.schema import sqlite
 from dbsynth.schema.model import (
     Check,
     Column,
@@ -110,7 +111,7 @@ def _reflect_schema(
             primary_key=PrimaryKey(pk.get("name"), tuple(pk["constrained_columns"]))
             if pk.get("constrained_columns") else None,
             foreign_keys=_dedupe_fks(fk_list),
-            uniques=_uniques(uqs.get(k, []), ixs.get(k, []), columns),
+            uniques=_uniques(uqs.get(k, []) + _sqlite_uniques(conn, name), ixs.get(k, []), columns),
             checks=tuple(checks),
             partitions=tuple(_key(p.schema, p.name, default) for p in partitions),
         ))
@@ -154,6 +155,12 @@ def _columns(
     return columns, checks
 
 
+def _sqlite_uniques(conn: Connection, table: str) -> list[dict[str, Any]]:
+    if conn.dialect.name != "sqlite":
+        return []
+    return [{"name": None, "column_names": list(cols)} for cols in sqlite.unique_autoindexes(conn, table)]
+
+
 def _quote(name: str) -> str:
     return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
 
@@ -180,7 +187,10 @@ def _dedupe_fks(fks: list[ForeignKey]) -> tuple[ForeignKey, ...]:
 
 
 def _uniques(uqs: list[dict[str, Any]], ixs: list[dict[str, Any]], columns: list[Column]) -> tuple[Unique, ...]:
-    out = [Unique(u.get("name"), tuple(u["column_names"])) for u in uqs]
+    out: list[Unique] = []
+    for u in uqs:
+        if tuple(u["column_names"]) not in {x.columns for x in out}:
+            out.append(Unique(u.get("name"), tuple(u["column_names"])))
     known = {u.columns for u in out}
     names = [c.name for c in columns]
     for ix in ixs:

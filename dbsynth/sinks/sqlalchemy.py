@@ -45,10 +45,10 @@ def _python_values(col: Column, values: pd.Series, dialect: str) -> np.ndarray:
         if getattr(values.dtype, "tz", None) is not None and dialect != "postgresql":
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         objs = values.dt.date if kind is TypeKind.DATE else pd.Series(values.dt.to_pydatetime(), dtype=object)
-        out = np.asarray(objs, dtype=object)
+        out = np.array(objs, dtype=object)
         out[values.isna().to_numpy()] = None
         return out
-    out = values.astype(object).to_numpy()
+    out = values.astype(object).to_numpy(copy=True)
     out[pd.isna(values).to_numpy()] = None
     if values.dtype.kind in "iuf":
         out = np.array([v.item() if isinstance(v, np.generic) else v for v in out], dtype=object)

@@ -1,0 +1,193 @@
+"""The ``dbsynth`` command: thin typer commands over the library API.
+
+Data goes to stdout, progress and logs to stderr. A :class:`DbsynthError` is printed as one line
+and exits with status 1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from dbsynth.errors import DbsynthError, UsageError
+from dbsynth.pipeline import Inspection, SeedResult, inspect_database, seed
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Seed relational databases with synthetic data.")
+err = Console(stderr=True)
+out = Console()
+_state = {"debug": False}
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def parse_rows(values: list[str]) -> tuple[int | None, dict[str, int]]:
+    """``--rows N`` sets the default; ``--rows TABLE=N`` one table (repeatable)."""
+    default: int | None = None
+    per_table: dict[str, int] = {}
+    for v in values:
+        name, sep, count = v.rpartition("=")
+        try:
+            n = int(count)
+        except ValueError:
+            raise UsageError(f"--rows {v!r}: expected N or TABLE=N with N a whole number") from None
+        if n < 0:
+            raise UsageError(f"--rows {v!r}: a row count must not be negative")
+        if sep:
+            per_table[name] = n
+        else:
+            default = n
+    return default, per_table
+
+
+def _inspection_json(ins: Inspection) -> dict[str, Any]:
+    return {
+        "dialect": ins.schema.dialect,
+        "order": list(ins.plan.order),
+        "tables": [{
+            "name": key,
+            "rows": ins.row_counts[key],
+            "primary_key": list(t.primary_key.columns) if t.primary_key else None,
+            "foreign_keys": [{"columns": list(f.columns), "references": f.referred,
+                              "referred_columns": list(f.referred_columns),
+                              "deferrable": f.deferrable} for f in t.foreign_keys],
+            "unique": [list(u.columns) for u in t.uniques],
+            "checks": [c.sqltext for c in t.checks],
+            "partitions": list(t.partitions),
+        } for key in ins.plan.order for t in [ins.schema.table(key)]],
+        "cycles": [list(c) for c in ins.plan.cycles],
+        "deferred": [{"table": d.table, "columns": list(d.fk.columns), "references": d.fk.referred,
+                      "strategy": str(d.strategy)} for d in ins.plan.deferred],
+        "self_references": [{"table": t, "columns": list(f.columns)} for t, f in ins.plan.self_references],
+    }
+
+
+@app.command()
+def inspect(
+    url: Annotated[str, typer.Argument(help="Database URL, e.g. postgresql://user@host/db")],
+    schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to read (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Tables in insertion order with row counts, keys, cycles and how they are broken."""
+    ins = inspect_database(url, schemas=schema)
+    if as_json:
+        out.print_json(json.dumps(_inspection_json(ins)))
+        return
+    tbl = RichTable(title=f"{ins.schema.dialect}: {len(ins.plan.order)} tables in insertion order")
+    for col in ("#", "table", "rows", "primary key", "foreign keys"):
+        tbl.add_column(col)
+    for i, key in enumerate(ins.plan.order, 1):
+        t = ins.schema.table(key)
+        fks = "; ".join(f"({', '.join(f.columns)}) → {f.referred}" for f in t.foreign_keys)
+        tbl.add_row(str(i), key, str(ins.row_counts[key]),
+                    ", ".join(t.primary_key.columns) if t.primary_key else "—", fks or "—")
+    out.print(tbl)
+    for d in ins.plan.deferred:
+        out.print(f"cycle broken at {d.describe()}")
+    for t, f in ins.plan.self_references:
+        out.print(f"self-reference {f.describe(t)}: rows point at earlier rows")
+
+
+def _print_result(result: SeedResult, target: str) -> None:
+    total = sum(result.rows.values())
+    gen_rate = total / result.generate_seconds if result.generate_seconds else float("inf")
+    write_rate = total / result.write_seconds if result.write_seconds else float("inf")
+    err.print(f"[green]seeded {total:,} rows into {len(result.rows)} tables[/green] of {target}: "
+              f"generated in {result.generate_seconds:.2f}s ({gen_rate:,.0f} rows/s), "
+              f"written in {result.write_seconds:.2f}s ({write_rate:,.0f} rows/s)")
+    unchecked = sorted({u for r in result.reports.values() for u in r.unchecked})
+    if unchecked:
+        err.print(f"[yellow]checked by the database at write time:[/yellow] {'; '.join(unchecked)}")
+
+
+def _run_seed(target: str, *, label: str, **kwargs: Any) -> SeedResult:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, table: str, n: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=None)
+            bar.update(tasks[stage], advance=1, description=f"{stage} {table} ({n:,} rows)")
+
+        result = seed(target, progress=progress, **kwargs)
+    _print_result(result, label)
+    return result
+
+
+@app.command("seed")
+def seed_cmd(
+    url: Annotated[str, typer.Argument(help="Target database URL; its own schema is seeded.")],
+    rows: Annotated[list[str] | None, typer.Option(
+        "--rows", help="N rows per table (default 1000), or TABLE=N for one table; repeatable.")] = None,
+    seed_: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same rows.")] = 0,
+    truncate: Annotated[bool, typer.Option("--truncate", help="Replace rows already in the target.")] = False,
+    create_schema: Annotated[bool, typer.Option(
+        "--create-schema", help="Create the tables (from --schema-from) in an empty target.")] = False,
+    schema_from: Annotated[str | None, typer.Option(
+        "--schema-from", help="Read the schema from this database instead of the target.")] = None,
+    schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to seed (repeatable).")] = None,
+    to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
+) -> None:
+    """Seed a database from its schema alone (no source rows needed)."""
+    default, per_table = parse_rows(rows or [])
+    _run_seed(url, label=str(to_dir) if to_dir else url.split("@")[-1], rows=per_table,
+              default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
+              create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir)
+
+
+@app.command()
+def demo(
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the seeded SQLite file.")]
+    = Path("dbsynth-demo.sqlite"),
+    rows: Annotated[int, typer.Option("--rows", help="Rows per table.")] = 200,
+    seed_: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Seed the bundled shop schema into a new SQLite file; needs no server."""
+    if out_path.exists():
+        raise UsageError(f"{out_path} already exists; remove it or pass --out elsewhere")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "shop.sqlite"
+        with sqlite3.connect(work) as db:
+            db.executescript((EXAMPLES / "shop.sql").read_text())
+        _run_seed(f"sqlite:///{work}", label=str(out_path), default_rows=rows, seed=seed_)
+        shutil.copy(work, out_path)
+    ins = inspect_database(f"sqlite:///{out_path}")
+    tbl = RichTable(title=f"{out_path}: the bundled shop schema, seeded")
+    tbl.add_column("table")
+    tbl.add_column("rows", justify="right")
+    for key in ins.plan.order:
+        tbl.add_row(key, f"{ins.row_counts[key]:,}")
+    out.print(tbl)
+    out.print(f"Look inside: sqlite3 {out_path} 'SELECT * FROM customer LIMIT 5'")
+
+
+def main() -> None:
+    """Console entry point: usage errors are typer's; our errors are one line and exit 1."""
+    try:
+        app()
+    except DbsynthError as exc:
+        if _state["debug"]:
+            raise
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+../dbsynth/examples/shop.sql
