@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from dbsynth.errors import DbsynthError
+from dbsynth.schema import mysql
 from dbsynth.schema import postgres as pg
 from dbsynth.schema import sqlite
 from dbsynth.schema.model import (
@@ -98,7 +99,9 @@ def _reflect_schema(
         for p in partitions:
             pk_ = (None if p.schema == default else p.schema, p.name)
             fk_list += [_fk(f, p.schema, default) for f in insp.get_foreign_keys(pk_[1], schema=pk_[0])]
-        checks = [Check(c.get("name"), c["sqltext"]) for c in cks.get(k, [])] + dom_checks
+        raw_checks = (mysql.check_constraints(conn, sch, name) if conn.dialect.name in ("mysql", "mariadb")
+                      else cks.get(k, []))
+        checks = [Check(c.get("name"), c["sqltext"]) for c in raw_checks] + dom_checks
         if partitions:
             bound = pg.partition_check(partitions[0].parent_key, [p.bound for p in partitions])
             if bound:

@@ -1,0 +1,125 @@
+"""Real databases for the tests: a fresh PostgreSQL database (pytest-postgresql's janitor on the
+running server), a fresh MariaDB database, or an SQLite file, each dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pymysql
+import pytest
+import sqlalchemy as sa
+from pytest_postgresql.janitor import DatabaseJanitor
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+DATASETS = ROOT.parent / "shared" / "datasets"
+PG = {"host": os.environ.get("DBSYNTH_PG_HOST", "127.0.0.1"), "port": 5432, "user": "postgres"}
+MARIA = {"host": os.environ.get("DBSYNTH_MARIADB_HOST", "127.0.0.1"), "port": 3306, "user": "root"}
+
+
+def pg_url(dbname: str) -> str:
+    return f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbname}"
+
+
+def run_psql(dbname: str, sql_file: Path | None = None, sql: str | None = None) -> None:
+    cmd = ["psql", "-h", PG["host"], "-U", PG["user"], "-d", dbname, "-v", "ON_ERROR_STOP=1", "-q"]
+    cmd += ["-f", str(sql_file)] if sql_file else ["-c", sql or ""]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+
+def chinook_ddl(tmp_path: Path) -> Path:
+    """Chinook's PostgreSQL script without its DROP/CREATE DATABASE lines and without its rows."""
+    text = (DATASETS / "chinook" / "Chinook_PostgreSql.sql").read_text(encoding="utf-8")
+    ddl = text[:text.index("INSERT INTO")]
+    ddl = re.sub(r"^(DROP DATABASE|CREATE DATABASE|\\c).*$", "", ddl, flags=re.M)
+    out = tmp_path / "chinook-ddl.sql"
+    out.write_text(ddl, encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def pg_database() -> Iterator[Callable[..., str]]:
+    """Factory: ``pg_database(*sql_files)`` → URL of a fresh database with those files loaded."""
+    janitors: list[DatabaseJanitor] = []
+
+    def make(*files: Path) -> str:
+        name = f"dbsynth_{uuid.uuid4().hex[:12]}"
+        janitor = DatabaseJanitor(user=PG["user"], host=PG["host"], port=PG["port"], dbname=name)
+        janitor.init()
+        janitors.append(janitor)
+        for f in files:
+            run_psql(name, f)
+        return pg_url(name)
+
+    yield make
+    for j in janitors:
+        j.drop()
+
+
+def _maria_connect(db: str | None = None) -> pymysql.Connection:
+    return pymysql.connect(host=MARIA["host"], port=MARIA["port"], user=MARIA["user"], password="",
+                           database=db, autocommit=True, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
+
+
+@pytest.fixture
+def mariadb_database() -> Iterator[Callable[..., str]]:
+    names: list[str] = []
+
+    def make(*files: Path) -> str:
+        name = f"dbsynth_{uuid.uuid4().hex[:12]}"
+        with _maria_connect() as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name}")
+        names.append(name)
+        with _maria_connect(name) as conn, conn.cursor() as cur:
+            for f in files:
+                cur.execute(f.read_text(encoding="utf-8"))
+                while cur.nextset():
+                    pass
+        return f"mysql://{MARIA['user']}@{MARIA['host']}:{MARIA['port']}/{name}"
+
+    yield make
+    with _maria_connect() as conn, conn.cursor() as cur:
+        for n in names:
+            cur.execute(f"DROP DATABASE IF EXISTS {n}")
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Callable[..., str]:
+    def make(*files: Path) -> str:
+        path = tmp_path / f"{uuid.uuid4().hex[:8]}.sqlite"
+        engine = sa.create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            for f in files:
+                raw.executescript(f.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+        engine.dispose()
+        return f"sqlite:///{path}"
+
+    return make
+
+
+def ddl_for(name: str, dialect: str) -> Path:
+    """A portable schema file, or its per-dialect variant (``name.sqlite.sql``) where one exists."""
+    base = SCHEMAS / "portable" / f"{name}.sql"
+    variant = base.with_suffix(f".{dialect}.sql")
+    return variant if variant.exists() else base
+
+
+def table_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, sorted, as plain tuples: for comparing two seeded databases."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://")
+                              .replace("mysql://", "mysql+pymysql://"))
+    out = {}
+    with engine.connect() as conn:
+        insp = sa.inspect(conn)
+        for name in insp.get_table_names():
+            rows = conn.execute(sa.text(f'SELECT * FROM "{name}"' if engine.dialect.name != "mysql"
+                                        else f"SELECT * FROM `{name}`")).all()
+            out[name] = sorted((tuple(r) for r in rows), key=repr)
+    engine.dispose()
+    return out
