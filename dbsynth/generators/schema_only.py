@@ -69,6 +69,7 @@ class SchemaOnlyGenerator(TableGenerator):
                 unique=c.name in unique,
                 semantic=semantic_of(table, c),
                 null_rate=NULL_RATE if c.nullable else 0.0,
+                owner=f"{table.key}.{c.name}",
             )
             for c in own_columns(table)
         }

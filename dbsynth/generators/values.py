@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dbsynth.errors import ConstraintError
 from dbsynth.generators.providers import Providers
 from dbsynth.rules.domains import ColumnDomain
 from dbsynth.schema.model import Column, ColumnType, TypeKind
@@ -37,6 +38,12 @@ class ValueSpec:
     unique: bool = False
     semantic: Semantic | None = None
     null_rate: float = 0.0
+    owner: str = ""
+
+    def empty(self, low: object, high: object) -> ConstraintError:
+        return ConstraintError(
+            f"{self.owner or self.column.name}: its CHECK constraints and type allow no value "
+            f"(it must be >= {low} and <= {high}); fix the constraint")
 
 
 def make_values(spec: ValueSpec, n: int, rng: np.random.Generator, providers: Providers) -> pd.Series:
@@ -117,12 +124,17 @@ def _numeric_bounds(spec: ValueSpec, t: ColumnType, n: int) -> tuple[float, floa
         lo, hi = (max(lo, d_lo), hi) if d_lo <= hi else (d_lo, d_lo + (hi - lo))
     elif d_hi is not None:
         lo, hi = (lo, min(hi, d_hi)) if d_hi >= lo else (d_hi - (hi - lo), d_hi)
-    return max(lo, type_lo), min(hi, type_hi)
+    lo, hi = max(lo, type_lo), min(hi, type_hi)
+    if lo > hi:
+        raise spec.empty(lo, hi)
+    return lo, hi
 
 
 def _integers(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator, _: Providers) -> pd.Series:
     lo, hi = _numeric_bounds(spec, t, n)
     lo_i, hi_i = int(np.ceil(lo)), int(np.floor(hi))
+    if lo_i > hi_i:
+        raise spec.empty(lo, hi)
     if spec.unique and hi_i - lo_i + 1 >= n:
         values = rng.choice(hi_i - lo_i + 1, size=n, replace=False) + lo_i
     else:
@@ -174,6 +186,8 @@ def _time_bounds(spec: ValueSpec) -> tuple[np.datetime64, np.datetime64]:
 
 def _datetimes(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator, _: Providers) -> pd.Series:
     lo, hi = _time_bounds(spec)
+    if lo > hi:
+        raise spec.empty(lo, hi)
     span = int((hi - lo) / np.timedelta64(1, "s"))
     secs = rng.integers(0, max(span, 0), size=n, endpoint=True)
     values = pd.Series((lo + secs.astype("timedelta64[s]")).astype("datetime64[us]"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = ["reflect"]
 log = logging.getLogger(__name__)
 _NEXTVAL = re.compile(r"nextval\('(?P<seq>[^']+)'(?:::regclass)?\)", re.I)
 _VALUE = re.compile(r"\bVALUE\b")
+_UNRECOGNISED = re.compile(r"Did not recognize type '([^']+)' of column '([^']+)'")
 
 
 def reflect(engine: Engine, *, schemas: Sequence[str] | None = None) -> Schema:
@@ -84,7 +86,11 @@ def _reflect_schema(
     names = [n for n in insp.get_table_names(schema=sch) if (schema, n) not in part_of]
     if not names:
         return []
-    cols = insp.get_multi_columns(schema=sch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.exc.SAWarning)
+        cols = insp.get_multi_columns(schema=sch)
+    unknown = {m.group(2): m.group(1) for w in caught
+               if (m := _UNRECOGNISED.search(str(w.message)))}
     pks = insp.get_multi_pk_constraint(schema=sch)
     fks = insp.get_multi_foreign_keys(schema=sch)
     uqs = insp.get_multi_unique_constraints(schema=sch)
@@ -93,7 +99,7 @@ def _reflect_schema(
     out = []
     for name in names:
         k = (sch, name)
-        columns, dom_checks = _columns(cols.get(k, []), conn, doms, schema)
+        columns, dom_checks = _columns(cols.get(k, []), conn, doms, schema, unknown)
         fk_list = [_fk(f, sch, default) for f in fks.get(k, [])]
         partitions = sorted(children.get(name, []), key=lambda p: p.name)
         for p in partitions:
@@ -122,7 +128,11 @@ def _reflect_schema(
 
 
 def _columns(
-    raw: list[dict[str, Any]], conn: Connection, doms: dict[tuple[str, str], pg.DomainInfo], schema: str
+    raw: list[dict[str, Any]],
+    conn: Connection,
+    doms: dict[tuple[str, str], pg.DomainInfo],
+    schema: str,
+    unknown: dict[str, str],
 ) -> tuple[list[Column], list[Check]]:
     columns, checks = [], []
     for c in raw:
@@ -139,6 +149,8 @@ def _columns(
                 ctype = convert_type(t.data_type, domain=t.name)
         else:
             ctype = convert_type(t)
+        if ctype.kind is TypeKind.UNKNOWN and c["name"] in unknown:
+            ctype = ColumnType(TypeKind.UNKNOWN, unknown[c["name"]])
         default = c.get("default")
         ident = c.get("identity")
         seq = _NEXTVAL.search(default or "")
