@@ -19,7 +19,7 @@ from dbsynth.schema import Schema, reflect
 from dbsynth.sinks.base import Sink, WriteOptions
 from dbsynth.synthesis import resolve_rows, synthesize
 
-__all__ = ["SeedResult", "Inspection", "inspect_database", "seed", "sink_for"]
+__all__ = ["Inspection", "SeedResult", "inspect_database", "seed", "sink_for"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, str, int], None]

@@ -55,7 +55,7 @@ def _has(toks: list[str], *words: str) -> bool:
     return any(w in toks for w in words)
 
 
-def semantic_of(table: Table, column: Column) -> Semantic | None:  # noqa: C901 - a lookup table
+def semantic_of(table: Table, column: Column) -> Semantic | None:
     """The provider kind for a text column, or ``None`` for a plain string."""
     if column.type.kind is not TypeKind.STRING:
         return None

@@ -49,10 +49,8 @@ class ValueSpec:
 def make_values(spec: ValueSpec, n: int, rng: np.random.Generator, providers: Providers) -> pd.Series:
     """``n`` values for ``spec``; NULLs at ``spec.null_rate`` unless the domain forbids them."""
     t = spec.column.type
-    if spec.domain.choices is not None:
-        values = _choices(spec, n, rng)
-    else:
-        values = _MAKERS[t.kind](spec, t, n, rng, providers)
+    maker = _MAKERS[t.kind]
+    values = _choices(spec, n, rng) if spec.domain.choices is not None else maker(spec, t, n, rng, providers)
     if spec.null_rate > 0 and not spec.domain.not_null:
         nulls = rng.random(n) < spec.null_rate
         if nulls.any():

@@ -142,7 +142,7 @@ class _Evaluator:
             return ~_as_bool(value, self.n)
         return value
 
-    def _eval(self, node: exp.Expression) -> Any:  # noqa: C901 - one dispatch table
+    def _eval(self, node: exp.Expression) -> Any:
         if isinstance(node, exp.Paren):
             return self.eval(node.this)
         if isinstance(node, exp.Column):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["DomainInfo", "PartitionInfo", "domains", "partitions", "partition_check"]
+__all__ = ["DomainInfo", "PartitionInfo", "domains", "partition_check", "partitions"]
 
 
 @dataclass(frozen=True)

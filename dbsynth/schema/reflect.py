@@ -18,9 +18,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from dbsynth.errors import DbsynthError
-from dbsynth.schema import mysql
+from dbsynth.schema import mysql, sqlite
 from dbsynth.schema import postgres as pg
-from dbsynth.schema import sqlite
 from dbsynth.schema.model import (
     Check,
     Column,

@@ -40,7 +40,7 @@ def test_failure_mid_load_leaves_postgres_target_empty(pg_database: Callable[...
     run_psql(dbname, sql="CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
                          "$$BEGIN RAISE EXCEPTION 'injected failure'; END$$; "
                          "CREATE TRIGGER boom BEFORE INSERT ON bin_product FOR EACH ROW EXECUTE FUNCTION boom()")
-    with pytest.raises(WriteError, match="bin_product.*injected failure"):
+    with pytest.raises(WriteError, match=r"bin_product.*injected failure"):
         seed(url, default_rows=100, seed=1)
     assert all(rows == [] for rows in table_rows(url).values())
     engine = create_engine(url)
@@ -58,7 +58,7 @@ def test_failure_mid_load_leaves_sqlite_target_empty(sqlite_database: Callable[.
         conn.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON bin_product "
                              "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
     engine.dispose()
-    with pytest.raises(WriteError, match="bin_product.*injected failure"):
+    with pytest.raises(WriteError, match=r"bin_product.*injected failure"):
         seed(url, default_rows=100, seed=1)
     assert all(rows == [] for rows in table_rows(url).values())
 
@@ -70,7 +70,7 @@ def test_failure_mid_load_leaves_mariadb_target_empty(mariadb_database: Callable
         conn.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON bin_product FOR EACH ROW "
                              "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'")
     engine.dispose()
-    with pytest.raises(WriteError, match="bin_product.*injected failure"):
+    with pytest.raises(WriteError, match=r"bin_product.*injected failure"):
         seed(url, default_rows=100, seed=1)
     assert all(rows == [] for rows in table_rows(url).values())
 

@@ -1,0 +1,25 @@
+# Two commands on a fresh machine:  `make demo`  and  `make test`  (each installs what it needs).
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,mysql]'
+	touch $@
+
+.PHONY: install demo test lint bench
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	rm -f dbsynth-demo.sqlite
+	$(BIN)/dbsynth demo --out dbsynth-demo.sqlite
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check dbsynth tests benchmarks
+
+test: lint
+	$(BIN)/pytest -q -n 2
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/seed_speed.py
