@@ -113,6 +113,9 @@ def _numeric_bounds(spec: ValueSpec, t: ColumnType, n: int) -> tuple[float, floa
     lo, hi = _name_range(spec.column, t.kind)
     if spec.unique and t.kind is TypeKind.INTEGER:
         hi = max(hi, lo + 20 * n)
+    lo, hi = max(lo, type_lo), min(hi, type_hi)
+    if lo > hi:  # the name suggests more than the type holds (price numeric(1,1)): use the type
+        lo, hi = max(type_lo, 0.0), type_hi
     d = spec.domain
     d_lo = None if d.low is None else float(d.low) + (step if d.low_strict else 0.0)
     d_hi = None if d.high is None else float(d.high) - (step if d.high_strict else 0.0)
@@ -294,7 +297,7 @@ def _strings(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator, p
     suffix = pd.Series(np.char.mod("%06x", rng.integers(0, 2**24, size=int(dup.sum()))).astype(object),
                        dtype=object)
     base = values[dup].reset_index(drop=True)
-    if spec.semantic is Semantic.EMAIL:
+    if spec.semantic is Semantic.EMAIL and base.str.contains("@", regex=False).all():
         parts = base.str.split("@")
         fixed = parts.str[0] + "." + suffix + "@" + parts.str[1]
         if limit is not None:

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from dbsynth.errors import CycleError
+from dbsynth.graph import BreakStrategy, plan
+from dbsynth.schema.model import Column, ColumnType, ForeignKey, PrimaryKey, Schema, Table, TypeKind
+
+INT = ColumnType(TypeKind.INTEGER, "integer", bits=32)
+
+
+def table(name: str, *fks: tuple[str, str, bool, bool]) -> Table:
+    """fks: (column, referenced table, nullable, deferrable)."""
+    cols = [Column("id", INT, nullable=False)] + [Column(c, INT, nullable=n) for c, _, n, _ in fks]
+    return Table(None, name, tuple(cols), PrimaryKey(None, ("id",)),
+                 tuple(ForeignKey(f"{name}_{c}", (c,), ref, ("id",), deferrable=d) for c, ref, _, d in fks))
+
+
+def test_order_is_topological_and_deterministic() -> None:
+    tables = (table("c", ("b_id", "b", False, False), ("a_id", "a", False, False)),
+              table("b", ("a_id", "a", False, False)), table("a"), table("z"))
+    p = plan(Schema("postgresql", tables))
+    assert p.order == ("a", "b", "c", "z")
+    assert plan(Schema("postgresql", tuple(reversed(tables)))).order == p.order
+    assert p.deferred == () and p.roots(Schema("postgresql", tables)) == ("a", "z")
+
+
+def test_self_reference_needs_no_deferral() -> None:
+    s = Schema("sqlite", (table("emp", ("boss_id", "emp", True, False)),))
+    p = plan(s)
+    assert p.order == ("emp",) and p.deferred == ()
+    assert p.self_references[0][0] == "emp"
+
+
+def test_cycle_broken_at_nullable_edge() -> None:
+    s = Schema("mysql", (table("dept", ("head_id", "person", True, False)),
+                         table("person", ("dept_id", "dept", False, False))))
+    p = plan(s)
+    assert p.order == ("dept", "person")
+    (edge,) = p.deferred
+    assert (edge.table, edge.fk.columns, edge.strategy) == ("dept", ("head_id",), BreakStrategy.NULL_THEN_UPDATE)
+
+
+def test_deferrable_edge_preferred_over_nullable_on_postgres() -> None:
+    s = Schema("postgresql", (table("a", ("b_id", "b", True, False)), table("b", ("a_id", "a", False, True))))
+    (edge,) = plan(s).deferred
+    assert edge.table == "b" and edge.strategy is BreakStrategy.DEFERRED_CONSTRAINT
+
+
+def test_deferrable_not_null_edge_cannot_break_cycle_on_mariadb() -> None:
+    s = Schema("mysql", (table("a", ("b_id", "b", False, False)), table("b", ("a_id", "a", False, True))))
+    with pytest.raises(CycleError) as info:
+        plan(s)
+    assert set(info.value.cycle) == {"a", "b"}
+    assert "a(b_id) -> b(id)" in str(info.value) and "b(a_id) -> a(id)" in str(info.value)
+
+
+def test_three_table_cycle_plus_inner_cycle() -> None:
+    s = Schema("postgresql", (
+        table("a", ("c_id", "c", True, False)),
+        table("b", ("a_id", "a", False, False), ("c_id", "c", True, False)),
+        table("c", ("b_id", "b", False, False)),
+    ))
+    p = plan(s)
+    assert len(p.deferred) == 2 and {d.table for d in p.deferred} <= {"a", "b"}
+    pos = {t: i for i, t in enumerate(p.order)}
+    for t in s.tables:
+        for fk in t.foreign_keys:
+            if not p.is_deferred(t.key, fk):
+                assert pos[fk.referred] < pos[t.key]
