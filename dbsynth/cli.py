@@ -75,6 +75,7 @@ def _inspection_json(ins: Inspection) -> dict[str, Any]:
             "checks": [c.sqltext for c in t.checks],
             "partitions": list(t.partitions),
         } for key in ins.plan.order for t in [ins.schema.table(key)]],
+        "partitions_not_written": list(ins.schema.skipped),
         "cycles": [list(c) for c in ins.plan.cycles],
         "deferred": [{"table": d.table, "columns": list(d.fk.columns), "references": d.fk.referred,
                       "strategy": str(d.strategy)} for d in ins.plan.deferred],

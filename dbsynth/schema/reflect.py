@@ -224,6 +224,3 @@ def _uniques(uqs: list[dict[str, Any]], ixs: list[dict[str, Any]], columns: list
             known.add(u.columns)
     return tuple(out)
 
-
-def is_generatable(ctype: ColumnType) -> bool:
-    return ctype.kind is not TypeKind.UNKNOWN and (ctype.item is None or is_generatable(ctype.item))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCHEMAS, ddl_for, table_rows
+from tests.conftest import ddl_for, table_rows
 
 
 def dbsynth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -105,6 +105,3 @@ def test_demo_runs_without_a_server(tmp_path: Path) -> None:
         "category": 50, "customer": 50, "order": 50, "order_line": 50, "product": 50, "review": 50}
     assert_one_line_error(dbsynth("demo", "--out", str(tmp_path / "demo.sqlite")), "already exists")
 
-
-def test_seed_speaks_about_the_schemas_dir() -> None:
-    assert (SCHEMAS / "portable").is_dir()

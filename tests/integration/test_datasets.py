@@ -68,6 +68,7 @@ def test_inspect_json_lists_pagila_in_insertion_order(pg_database: Callable[...,
     payment = next(t for t in data["tables"] if t["name"] == "payment")
     assert {fk["references"] for fk in payment["foreign_keys"]} == {"customer", "rental", "staff"}
     assert payment["rows"] == 0
+    assert "payment_p2022_01" in data["partitions_not_written"]
 
 
 def test_sequences_continue_after_seed(pg_database: Callable[..., str], tmp_path: Path) -> None:
