@@ -105,8 +105,8 @@ def inspect(
     out.print(tbl)
     for d in ins.plan.deferred:
         out.print(f"cycle broken at {d.describe()}")
-    for t, f in ins.plan.self_references:
-        out.print(f"self-reference {f.describe(t)}: rows point at earlier rows")
+    for key, fk in ins.plan.self_references:
+        out.print(f"self-reference {fk.describe(key)}: rows point at earlier rows")
 
 
 def _print_result(result: SeedResult, target: str) -> None:

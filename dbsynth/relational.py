@@ -29,7 +29,7 @@ def key_pool(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def linked_groups(table: Table, fks: Sequence[ForeignKey]) -> list[tuple[ForeignKey, ...]]:
     """Groups of FKs whose columns together make up exactly a unique set of ``table``."""
-    groups = []
+    groups: list[tuple[ForeignKey, ...]] = []
     for cols in table.unique_sets():
         members = tuple(fk for fk in fks if set(fk.columns) <= set(cols))
         covered = {c for fk in members for c in fk.columns}

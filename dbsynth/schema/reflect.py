@@ -217,10 +217,10 @@ def _uniques(uqs: list[dict[str, Any]], ixs: list[dict[str, Any]], columns: list
             cols += [n for n in names if re.search(rf"\b{re.escape(n)}\b", e) and n not in cols]
         opts = ix.get("dialect_options") or {}
         where = opts.get("postgresql_where") or opts.get("sqlite_where")
-        u = Unique(ix.get("name"), tuple(cols), index=True,
-                   where=None if where is None else str(where), expressions=exprs)
-        if u.columns and (u.columns not in known or u.where or u.expressions):
-            out.append(u)
-            known.add(u.columns)
+        index = Unique(ix.get("name"), tuple(cols), index=True,
+                       where=None if where is None else str(where), expressions=exprs)
+        if index.columns and (index.columns not in known or index.where or index.expressions):
+            out.append(index)
+            known.add(index.columns)
     return tuple(out)
 
