@@ -51,24 +51,19 @@ def test_failure_mid_load_leaves_postgres_target_empty(pg_database: Callable[...
     engine.dispose()
 
 
-def test_failure_mid_load_leaves_sqlite_target_empty(sqlite_database: Callable[..., str]) -> None:
-    url = sqlite_database(ddl_for("composite_keys", "sqlite"))
+@pytest.mark.parametrize(("fixture", "dialect", "trigger"), [
+    ("sqlite_database", "sqlite",
+     "CREATE TRIGGER boom BEFORE INSERT ON bin_product BEGIN SELECT RAISE(ABORT, 'injected failure'); END"),
+    ("mariadb_database", "mysql",
+     "CREATE TRIGGER boom BEFORE INSERT ON bin_product FOR EACH ROW "
+     "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'"),
+])
+def test_failure_mid_load_leaves_target_empty(fixture: str, dialect: str, trigger: str,
+                                              request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue(fixture)(ddl_for("composite_keys", dialect))
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON bin_product "
-                             "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-    engine.dispose()
-    with pytest.raises(WriteError, match=r"bin_product.*injected failure"):
-        seed(url, default_rows=100, seed=1)
-    assert all(rows == [] for rows in table_rows(url).values())
-
-
-def test_failure_mid_load_leaves_mariadb_target_empty(mariadb_database: Callable[..., str]) -> None:
-    url = mariadb_database(ddl_for("composite_keys", "mysql"))
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON bin_product FOR EACH ROW "
-                             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'")
+        conn.exec_driver_sql(trigger)
     engine.dispose()
     with pytest.raises(WriteError, match=r"bin_product.*injected failure"):
         seed(url, default_rows=100, seed=1)
