@@ -17,6 +17,7 @@ demo: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check dbsynth tests benchmarks
+	$(BIN)/mypy dbsynth
 
 test: lint
 	$(BIN)/pytest -q -n 2

@@ -124,13 +124,18 @@ def synthesize(
                     frame[c] = pd.Series([None] * n, dtype=object)
         deferred_cols = {c for d in plan.deferred if d.table == key for c in d.fk.columns}
         reports[key] = EnforceReport()
+
+        def resample(column: str, k: int, r: np.random.Generator,
+                     g: SchemaOnlyGenerator = gen) -> pd.Series:
+            return g.sample(k, rng=r, columns=[column])[column]
+
         frame = enforce(
             key, frame,
             predicates=preds,
             unique_sets=table.unique_sets(),
             not_null=[c.name for c in table.writable_columns
                       if not c.nullable and c.name in frame.columns and c.name not in deferred_cols],
-            resample=lambda c, k, r, g=gen: g.sample(k, rng=r, columns=[c])[c],
+            resample=resample,
             resamplable=[c for c in gen.columns if c != seq],
             rng=fix_rng,
             report=reports[key],

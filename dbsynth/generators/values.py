@@ -212,8 +212,8 @@ def _intervals(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator,
 
 def _hex(raw: np.ndarray) -> np.ndarray:
     """Rows of uint8 → hex strings, vectorised through a 256-entry lookup table."""
-    parts = _HEX[raw]
-    out = parts[:, 0].copy()
+    parts: np.ndarray = _HEX[raw]
+    out: np.ndarray = parts[:, 0].copy()
     for j in range(1, raw.shape[1]):
         out = out + parts[:, j]
     return out

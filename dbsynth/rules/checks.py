@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,8 @@ class Predicate:
         """Boolean mask of the rows for which the CHECK evaluates to FALSE."""
         assert self.tree is not None
         result = _Evaluator(frame).eval(self.tree)
-        return _as_bool(result, len(frame)).fillna(True).to_numpy(dtype=bool) == False  # noqa: E712
+        passes: np.ndarray = _as_bool(result, len(frame)).fillna(True).to_numpy(dtype=bool)
+        return ~passes
 
     @property
     def label(self) -> str:
@@ -73,7 +74,7 @@ class Predicate:
 def compile_check(name: str | None, sqltext: str, *, dialect: str, columns: list[str]) -> Predicate:
     """Parse ``sqltext`` in ``dialect``; column names are resolved against ``columns``."""
     try:
-        tree = sqlglot.parse_one(sqltext, read=sqlglot_dialect(dialect))
+        tree = cast(exp.Expression, sqlglot.parse_one(sqltext, read=sqlglot_dialect(dialect)))
     except (ParseError, ValueError):
         return Predicate(name, sqltext, None, frozenset())
     lookup = {c.lower(): c for c in columns} | {c: c for c in columns}

@@ -110,7 +110,8 @@ def _column(node: exp.Expression) -> str | None:
     return node.name if isinstance(node, exp.Column) else None
 
 
-_FLIP = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ}
+_FLIP: dict[type[exp.Expression], type[exp.Expression]] = {
+    exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ}
 
 
 def _atom(node: exp.Expression) -> dict[str, ColumnDomain] | None:
@@ -129,7 +130,7 @@ def _atom(node: exp.Expression) -> dict[str, ColumnDomain] | None:
         if col and values and all(ok for ok, _ in values):
             return {col: ColumnDomain(choices=tuple(v for _, v in values), not_null=True)}
         return None
-    kind = type(node)
+    kind: type[exp.Expression] = type(node)
     if kind in _FLIP:
         col, (ok, value) = _column(node.this), _constant(node.expression)
         if not (col and ok):

@@ -99,7 +99,7 @@ def to_metadata(schema: Schema, dialect: str) -> sa.MetaData:
                 continue
             if same and (u.where or u.expressions):
                 exprs = [sa.text(e) for e in u.expressions] or [table.c[c] for c in u.columns]
-                where = {f"{dialect}_where": sa.text(u.where)} if u.where else {}
+                where: dict[str, Any] = {f"{dialect}_where": sa.text(u.where)} if u.where else {}
                 sa.Index(u.name, *exprs, unique=True, _table=table, **where)
             else:
                 sa.Index(u.name, *[table.c[c] for c in u.columns], unique=True)

@@ -71,7 +71,7 @@ def _key(schema: str | None, name: str, default: str | None) -> str:
 def _reflect_schema(
     conn: Connection,
     insp: Any,
-    schema: str,
+    schema: str | None,
     default: str | None,
     parts: list[pg.PartitionInfo],
     doms: dict[tuple[str, str], pg.DomainInfo],
@@ -130,7 +130,7 @@ def _columns(
     raw: list[dict[str, Any]],
     conn: Connection,
     doms: dict[tuple[str, str], pg.DomainInfo],
-    schema: str,
+    schema: str | None,
     unknown: dict[str, str],
 ) -> tuple[list[Column], list[Check]]:
     columns, checks = [], []
@@ -138,7 +138,7 @@ def _columns(
         t = c["type"]
         domain_checks: list[Check] = []
         if isinstance(t, postgresql.DOMAIN):
-            info = doms.get((t.schema or schema, t.name)) or doms.get(("public", t.name))
+            info = doms.get((t.schema or schema or "public", str(t.name))) or doms.get(("public", str(t.name)))
             if info is not None:
                 base = parse_type_name(info.base_type, conn.dialect)
                 ctype = convert_type(base, domain=t.name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,7 @@ def _iso(values: pd.Series, *, date_only: bool) -> pd.Series:
     tz = getattr(values.dtype, "tz", None)
     naive = values.dt.tz_convert("UTC").dt.tz_localize(None) if tz is not None else values
     arr = naive.to_numpy(dtype="datetime64[us]")
+    unit: Literal["D", "s", "us"]
     if date_only:
         unit = "D"
     else:
