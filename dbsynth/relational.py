@@ -102,7 +102,7 @@ def _put(frame: pd.DataFrame, fk: ForeignKey, pool: pd.DataFrame, idx: np.ndarra
 
 
 def fill_self_reference(table: Table, frame: pd.DataFrame, fk: ForeignKey,
-                        rng: np.random.Generator) -> pd.DataFrame:
+                        rng: np.random.Generator, *, null_rate: float = FK_NULL_RATE) -> pd.DataFrame:
     """Point each row at an earlier row of the same table, so rows can be inserted in order and
     the data forms a forest; the first row is a root (NULL, or itself when the FK is NOT NULL)."""
     n = len(frame)
@@ -113,7 +113,7 @@ def fill_self_reference(table: Table, frame: pd.DataFrame, fk: ForeignKey,
     if n:
         roots[0] = True
     if nullable:
-        roots |= rng.random(n) < FK_NULL_RATE
+        roots |= rng.random(n) < null_rate
     for col, ref in zip(fk.columns, fk.referred_columns, strict=True):
         values = frame[ref].to_numpy(dtype=object)[parent]
         series = pd.Series(values, dtype=object)
@@ -123,3 +123,48 @@ def fill_self_reference(table: Table, frame: pd.DataFrame, fk: ForeignKey,
             series.iloc[0] = frame[ref].iloc[0]
         frame[col] = series.to_numpy()
     return frame
+
+
+def fk_id(table: str, fk: ForeignKey) -> str:
+    """A stable name for an FK: ``child(col, …)``."""
+    return f"{table}({', '.join(fk.columns)})"
+
+
+def children_per_parent(parent: pd.DataFrame, child: pd.DataFrame, fk: ForeignKey) -> np.ndarray:
+    """For each row of ``parent``, how many ``child`` rows reference it through ``fk``."""
+    keys = child.loc[:, list(fk.columns)].dropna()
+    keys.columns = list(fk.referred_columns)
+    counts = keys.value_counts(sort=False).rename("n").reset_index()
+    ref = parent.loc[:, list(fk.referred_columns)].copy()
+    for c in fk.referred_columns:  # join on values, not on dtypes that happen to differ
+        ref[c] = ref[c].astype(object).map(_key_value)
+        counts[c] = counts[c].astype(object).map(_key_value)
+    merged = ref.merge(counts, how="left", on=list(fk.referred_columns))
+    return merged["n"].fillna(0).to_numpy(dtype=np.int64)
+
+
+def _key_value(v: object) -> object:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def degree_assignment(targets: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` parent indices such that parent ``i`` is used about ``targets[i]`` times: the slots of
+    every parent, shuffled; short or long totals are evened out proportionally to the targets."""
+    targets = np.maximum(targets, 0)
+    total = int(targets.sum())
+    if len(targets) == 0:
+        return np.empty(0, dtype=np.int64)
+    if total == 0:
+        return rng.integers(0, len(targets), size=n)
+    slots = np.repeat(np.arange(len(targets)), targets)
+    rng.shuffle(slots)
+    if total >= n:
+        return slots[:n]
+    extra = rng.choice(len(targets), size=n - total, p=targets / total)
+    out = np.concatenate([slots, extra])
+    rng.shuffle(out)
+    return out

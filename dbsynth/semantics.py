@@ -11,9 +11,11 @@ from __future__ import annotations
 import enum
 import re
 
+import pandas as pd
+
 from dbsynth.schema.model import Column, Table, TypeKind
 
-__all__ = ["Semantic", "semantic_of", "tokens"]
+__all__ = ["PII_SEMANTICS", "ColumnKind", "Semantic", "column_kind", "key_columns", "semantic_of", "tokens"]
 
 
 class Semantic(enum.StrEnum):
@@ -107,3 +109,68 @@ def semantic_of(table: Table, column: Column) -> Semantic | None:
     if _has(toks, "name"):
         return Semantic.LABEL
     return None
+
+
+class ColumnKind(enum.StrEnum):
+    """How a column is modelled when dbsynth learns from data."""
+
+    KEY = "key"  # PK/FK/unique identifier: never learned, assigned by relational rules
+    CATEGORICAL = "categorical"
+    NUMERIC = "numeric"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    CONSTANT = "constant"
+    TEXT = "text"  # nearly unique text: provider values with the source's length distribution
+    PII = "pii"  # personal data: provider values, never learned
+    OTHER = "other"  # json, arrays, bytes, uuid…: type-driven schema-only values
+
+
+PII_SEMANTICS = frozenset({Semantic.EMAIL, Semantic.FIRST_NAME, Semantic.LAST_NAME, Semantic.FULL_NAME,
+                           Semantic.USERNAME, Semantic.PHONE, Semantic.STREET, Semantic.POSTAL_CODE,
+                           Semantic.IP, Semantic.SECRET})
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+_PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,}$")
+MAX_CATEGORIES = 50
+_LEARNABLE_TYPES = frozenset({TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT, TypeKind.BOOLEAN,
+                              TypeKind.STRING, TypeKind.ENUM, TypeKind.DATE, TypeKind.DATETIME})
+
+
+def key_columns(table: Table) -> set[str]:
+    """Columns that identify rows or point at them: never learned as values."""
+    keys = {c for fk in table.foreign_keys for c in fk.columns}
+    keys |= set(table.primary_key.columns) if table.primary_key else set()
+    keys |= {cols[0] for cols in table.unique_sets() if len(cols) == 1}
+    return keys
+
+
+def column_kind(table: Table, column: Column, values: pd.Series) -> ColumnKind:
+    """Decide how ``column`` is modelled from its name, type and sample ``values``."""
+    if column.name in key_columns(table):
+        return ColumnKind.KEY
+    kind = column.type.kind
+    semantic = semantic_of(table, column)
+    present = values.dropna()
+    if semantic in PII_SEMANTICS:
+        return ColumnKind.PII
+    if kind not in _LEARNABLE_TYPES:
+        return ColumnKind.OTHER
+    if kind is TypeKind.STRING and len(present):
+        sample = present.astype(str).head(500)
+        if sample.str.match(_EMAIL_RE).mean() > 0.5 or sample.str.match(_PHONE_RE).mean() > 0.8:
+            return ColumnKind.PII
+    distinct = present.nunique() if len(present) else 0
+    if distinct <= 1:
+        return ColumnKind.CONSTANT
+    if kind is TypeKind.BOOLEAN:
+        return ColumnKind.BOOLEAN
+    if kind in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT):
+        return ColumnKind.NUMERIC
+    if kind in (TypeKind.DATE, TypeKind.DATETIME):
+        return ColumnKind.DATETIME
+    if kind is TypeKind.ENUM:
+        return ColumnKind.CATEGORICAL
+    if kind is TypeKind.STRING:
+        if distinct <= MAX_CATEGORIES or distinct <= 0.05 * len(present):
+            return ColumnKind.CATEGORICAL
+        return ColumnKind.TEXT
+    return ColumnKind.OTHER

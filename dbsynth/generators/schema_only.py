@@ -8,7 +8,7 @@ default is an :class:`UnsupportedTypeError` naming the column.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ class SchemaOnlyGenerator(TableGenerator):
     """Type- and name-driven values; ``predicates`` are the table's compiled CHECKs."""
 
     def __init__(self, table: Table, *, predicates: Sequence[Predicate] = (),
-                 providers: Providers | None = None) -> None:
+                 providers: Providers | None = None, null_rates: Mapping[str, float] | None = None) -> None:
         super().__init__(table)
         self.providers = providers or Providers()
         domains = column_domains(predicates)
@@ -68,7 +68,7 @@ class SchemaOnlyGenerator(TableGenerator):
                 domain=domains.get(c.name, ColumnDomain()),
                 unique=c.name in unique,
                 semantic=semantic_of(table, c),
-                null_rate=NULL_RATE if c.nullable else 0.0,
+                null_rate=(null_rates or {}).get(c.name, NULL_RATE) if c.nullable else 0.0,
                 owner=f"{table.key}.{c.name}",
             )
             for c in own_columns(table)

@@ -1,0 +1,163 @@
+"""Map column values to a small number of states and back, for the Bayesian network.
+
+Categorical columns (and numeric ones with few distinct values) keep their values as states.
+Numeric and datetime columns get quantile bins; decoding draws uniformly *inside* the bin, so exact
+source values are not simply replayed, and stays within the bin edges (hence within the column's
+observed range and type bounds). NULL is a state of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Discretizer", "fit_discretizer"]
+
+MAX_BINS = 12
+EXACT_VALUES = 20
+
+
+@dataclass(frozen=True)
+class Discretizer:
+    """``kind``: ``values`` (states are the values themselves) or ``bins`` (numeric edges).
+
+    ``unit`` says how a ``bins`` column decodes: ``int``, ``decimal:<scale>``, ``float``,
+    ``datetime``, ``datetime_tz`` or ``date``.
+    """
+
+    kind: str
+    values: tuple[Any, ...] = ()
+    edges: tuple[float, ...] = ()
+    unit: str = "float"
+    has_null: bool = True
+
+    @property
+    def cardinality(self) -> int:
+        base = len(self.values) if self.kind == "values" else len(self.edges) - 1
+        return base + (1 if self.has_null else 0)
+
+    @property
+    def null_state(self) -> int:
+        return self.cardinality - 1
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        null = series.isna().to_numpy()
+        codes = np.zeros(len(series), dtype=np.int64)
+        if self.kind == "values":
+            lookup = {v: i for i, v in enumerate(self.values)}
+            mapped = series.map(lambda v: lookup.get(_plain(v), -1), na_action="ignore")
+            codes = mapped.fillna(-1).to_numpy(dtype=np.int64, copy=True)
+            unknown = (codes < 0) & ~null
+            codes[unknown] = 0  # a value unseen when fitting: the first state
+        else:
+            x = _numeric(series, self.unit)
+            inner = np.asarray(self.edges[1:-1], dtype=float)
+            codes = np.searchsorted(inner, np.nan_to_num(x), side="right").astype(np.int64)
+        if self.has_null:
+            codes[null] = self.null_state
+        return codes
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        n = len(codes)
+        null = codes == self.null_state if self.has_null else np.zeros(n, dtype=bool)
+        if self.kind == "values":
+            table = np.array(list(self.values) + [None], dtype=object)
+            out = pd.Series(table[np.minimum(codes, len(self.values))], dtype=object)
+            out[null] = None
+            return out
+        edges = np.asarray(self.edges, dtype=float)
+        k = np.clip(codes, 0, len(edges) - 2)
+        lo, hi = edges[k], edges[k + 1]
+        x = lo + (hi - lo) * rng.random(n)
+        return _from_numeric(x, null, self.unit)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "values": [_json_value(v) for v in self.values], "edges": list(self.edges),
+                "unit": self.unit, "has_null": self.has_null}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Discretizer:
+        return cls(data["kind"], tuple(data["values"]), tuple(data["edges"]), data["unit"], data["has_null"])
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _json_value(v: Any) -> Any:
+    v = _plain(v)
+    if isinstance(v, float) and v.is_integer():
+        return v
+    return v
+
+
+def _numeric(series: pd.Series, unit: str) -> np.ndarray:
+    if unit.startswith("datetime") or unit == "date":
+        values = pd.to_datetime(series, utc=unit == "datetime_tz")
+        if getattr(values.dtype, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        secs = values.to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
+        secs[values.isna().to_numpy()] = np.nan
+        return secs
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def _from_numeric(x: np.ndarray, null: np.ndarray, unit: str) -> pd.Series:
+    if unit == "int":
+        out = pd.Series(np.floor(x).astype(np.int64), dtype=object)
+    elif unit.startswith("decimal:"):
+        scale = int(unit.split(":")[1])
+        out = pd.Series(np.floor(x * 10**scale) / 10**scale, dtype=object)
+    elif unit.startswith("datetime") or unit == "date":
+        stamps = x.astype("int64").astype("datetime64[s]")
+        series = pd.Series(stamps.astype("datetime64[us]"))
+        if unit == "date":
+            series = series.dt.floor("D")
+        if unit == "datetime_tz":
+            series = series.dt.tz_localize("UTC")
+        return series.mask(null)
+    else:
+        out = pd.Series(x, dtype=object)
+    out[null] = None
+    return out
+
+
+def fit_discretizer(series: pd.Series, unit: str | None) -> Discretizer:
+    """``unit`` ``None`` means categorical; otherwise the numeric decoding unit (see above)."""
+    has_null = bool(series.isna().any())
+    present = series.dropna()
+    if unit is None:
+        counts = present.map(_plain).value_counts(sort=False)
+        values = tuple(sorted(counts.index, key=lambda v: (str(type(v)), v)))
+        return Discretizer("values", values=values or (None,), has_null=True)
+    x = _numeric(present, unit)
+    distinct = np.unique(x)
+    if len(distinct) <= EXACT_VALUES and not unit.startswith("datetime") and unit != "date":
+        values = tuple(_restore(v, unit) for v in distinct)
+        return Discretizer("values", values=values or (0,), has_null=True)
+    if len(distinct) == 0:
+        return Discretizer("values", values=(None,), has_null=True)
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, MAX_BINS + 1)))
+    if len(edges) < 2:
+        edges = np.array([distinct[0], distinct[0] + 1.0])
+    if unit == "int" or unit == "date" or unit.startswith("datetime"):
+        step = 86400.0 if unit == "date" else 1.0
+        edges = edges.copy()
+        edges[-1] = edges[-1] + step  # half-open bins [lo, hi): the maximum stays reachable
+    elif unit.startswith("decimal:"):
+        edges = edges.copy()
+        edges[-1] = edges[-1] + 10.0 ** -int(unit.split(":")[1])
+    return Discretizer("bins", edges=tuple(float(e) for e in edges), unit=unit, has_null=True)
+
+
+def _restore(v: float, unit: str) -> Any:
+    if unit == "int":
+        return int(v)
+    if unit.startswith("decimal:"):
+        return round(float(v), int(unit.split(":")[1]))
+    return float(v)

@@ -1,0 +1,305 @@
+"""A learned model of a database and how it generates rows.
+
+``TableModel`` holds one table's Bayesian network over its learned columns, its children-per-parent
+count nodes (one per FK that references it) and its context nodes (attributes of its primary parent).
+Generation walks the plan: a root table gets ``rows × scale`` rows; a child table gets, for every
+generated parent row, the number of children that parent's count node says; other FKs are assigned
+so each referenced row receives about as many children as its own count node says.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.errors import UsageError
+from dbsynth.generators.bayesnet import BayesNet
+from dbsynth.generators.discretize import Discretizer
+from dbsynth.generators.providers import Providers
+from dbsynth.generators.schema_only import SchemaOnlyGenerator
+from dbsynth.graph import Plan, plan
+from dbsynth.relational import (
+    assign_foreign_keys,
+    degree_assignment,
+    fill_self_reference,
+    fk_id,
+    key_pool,
+    linked_groups,
+)
+from dbsynth.rules.enforce import EnforceReport, enforce
+from dbsynth.schema.model import Column, ForeignKey, Schema, Table
+from dbsynth.semantics import ColumnKind, column_kind
+from dbsynth.synthesis import Synthesis, _sequence_key, predicates_for, table_rng
+
+__all__ = ["ColumnModel", "Model", "TableModel"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int], None]
+LENGTH_QUANTILES = 11
+
+
+@dataclass(frozen=True)
+class ColumnModel:
+    """How one column is produced; ``lengths`` are quantiles of a text column's lengths."""
+
+    name: str
+    kind: ColumnKind
+    null_rate: float
+    lengths: tuple[int, ...] = ()
+
+    @classmethod
+    def profile(cls, table: Table, column: Column, values: pd.Series) -> ColumnModel:
+        kind = column_kind(table, column, values)
+        null = float(values.isna().mean()) if len(values) else 0.0
+        lengths: tuple[int, ...] = ()
+        if kind in (ColumnKind.TEXT, ColumnKind.PII) and values.notna().any():
+            lens = values.dropna().astype(str).str.len().to_numpy()
+            lengths = tuple(int(v) for v in np.quantile(lens, np.linspace(0, 1, LENGTH_QUANTILES)))
+        return cls(column.name, kind, null, lengths)
+
+
+@dataclass
+class TableModel:
+    key: str
+    rows: int
+    columns: tuple[ColumnModel, ...]
+    discretizers: dict[str, Discretizer]
+    net: BayesNet
+    primary: str | None
+    context: tuple[tuple[str, str], ...]
+    counts: tuple[tuple[str, str, float], ...]  # (node, child FK, source mean children per row)
+    fk_null_rates: dict[str, float]
+    null_parent_rate: float = 0.0
+
+    def column(self, name: str) -> ColumnModel:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass
+class _Generated:
+    frame: pd.DataFrame
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Model:
+    """A fitted model: the source schema, one :class:`TableModel` per table, and fit parameters."""
+
+    schema: Schema
+    tables: dict[str, TableModel]
+    epsilon: float = math.inf
+    k: int = 2
+
+    @property
+    def plan(self) -> Plan:
+        return plan(self.schema)
+
+    def generate(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
+                 progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+        """Synthetic rows for every table, in plan order."""
+        return dict(self.synthesize(scale=scale, rows=rows, seed=seed, progress=progress).frames)
+
+    def synthesize(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
+                   progress: Progress | None = None) -> Synthesis:
+        if scale < 0 or math.isnan(scale):
+            raise UsageError(f"--scale must be a positive number (got {scale})")
+        rows = dict(rows or {})
+        for name, n in rows.items():
+            if name not in self.tables:
+                raise UsageError(f"--rows names unknown table {name!r}; tables are: {', '.join(self.tables)}")
+            if n < 0:
+                raise UsageError(f"--rows {name}={n}: a row count must not be negative")
+        the_plan = self.plan
+        providers = Providers()
+        done: dict[str, _Generated] = {}
+        reports: dict[str, EnforceReport] = {}
+        for key in the_plan.order:
+            done[key], reports[key] = self._table(key, the_plan, done, scale, rows.get(key), seed, providers)
+            if progress:
+                progress(key, len(done[key].frame))
+        for edge in the_plan.deferred:
+            table = self.schema.table(edge.table)
+            pool = {edge.fk.referred: key_pool(done[edge.fk.referred].frame, edge.fk.referred_columns)}
+            done[edge.table].frame = assign_foreign_keys(table, done[edge.table].frame, [edge.fk], pool,
+                                                         table_rng(seed, edge.table + "#deferred"))
+        return Synthesis({k: done[k].frame for k in the_plan.order}, reports)
+
+    def _table(self, key: str, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,
+               seed: int, providers: Providers) -> tuple[_Generated, EnforceReport]:
+        table = self.schema.table(key)
+        tm = self.tables[key]
+        rng = table_rng(seed, key)
+        size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
+        fks = {fk_id(key, fk): fk for fk in table.foreign_keys}
+        primary = fks.get(tm.primary) if tm.primary else None
+        parent_idx: np.ndarray | None = None
+        if primary is not None:
+            parent = done[primary.referred]
+            counts = parent.counts.get(tm.primary or "", np.zeros(len(parent.frame), dtype=np.int64))
+            n_null = int(round(tm.null_parent_rate * len(parent.frame)))
+            if wanted is not None:
+                with_parent = max(wanted - n_null, 0) if wanted >= n_null else 0
+                n_null = min(n_null, wanted)
+                parent_idx = degree_assignment(counts, with_parent, size_rng)
+            else:
+                parent_idx = np.repeat(np.arange(len(counts)), counts)
+            parent_idx = np.concatenate([parent_idx, np.full(n_null, -1, dtype=np.int64)])
+            n = len(parent_idx)
+        else:
+            n = wanted if wanted is not None else int(round(tm.rows * scale))
+        evidence = {}
+        if primary is not None and parent_idx is not None:
+            pframe = done[primary.referred].frame
+            for node, pcol in tm.context:
+                disc = tm.discretizers[node]
+                values = pframe[pcol].to_numpy(dtype=object)[np.maximum(parent_idx, 0)]
+                series = pd.Series(values, dtype=object)
+                series[parent_idx < 0] = None
+                evidence[node] = disc.encode(_typed(series, pframe[pcol]))
+        codes = tm.net.sample(n, net_rng, evidence) if tm.net.nodes else {}
+        learned = {name: tm.discretizers[name].decode(codes[name], net_rng)
+                   for name in codes if not name.startswith(("#", "^"))}
+        result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
+        for node, child, mean in tm.counts:
+            drawn = np.maximum(tm.discretizers[node].decode(codes[node], net_rng).fillna(0).to_numpy(dtype=float), 0)
+            result.counts[child] = match_total(drawn, int(round(mean * n)))
+        preds = predicates_for(table, self.schema.dialect)
+        gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers,
+                                  null_rates={cm.name: cm.null_rate for cm in tm.columns})
+        others = [c for c in gen.columns if c not in learned]
+        frame = gen.sample(n, rng=own_rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
+        for name, values in learned.items():
+            frame[name] = values.to_numpy()
+        for cm in tm.columns:
+            if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
+                frame[cm.name] = _shape_text(frame[cm.name], cm, table, own_rng)
+        seq = _sequence_key(table)
+        if seq is not None:
+            frame[seq] = np.arange(1, n + 1, dtype=np.int64)
+        frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, the_plan, fk_rng)
+        report = EnforceReport()
+
+        def resample(column: str, k: int, r: np.random.Generator) -> pd.Series:
+            if column in learned:
+                sampled = tm.net.sample(k, r, {n_: np.zeros(k, dtype=np.int64) for n_, _ in tm.context})
+                return tm.discretizers[column].decode(sampled[column], r)
+            return gen.sample(k, rng=r, columns=[column])[column]
+
+        deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}
+        frame = enforce(
+            key, frame, predicates=preds, unique_sets=table.unique_sets(),
+            not_null=[c.name for c in table.writable_columns
+                      if not c.nullable and c.name in frame.columns and c.name not in deferred],
+            resample=resample, resamplable=[c for c in gen.columns if c != seq], rng=fix_rng, report=report)
+        result.frame = frame
+        return result, report
+
+    def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,
+                      parent_idx: np.ndarray | None, done: dict[str, _Generated], the_plan: Plan,
+                      rng: np.random.Generator) -> pd.DataFrame:
+        key = table.key
+        n = len(frame)
+        frame = frame.copy()
+        assigned: dict[str, np.ndarray] = {}
+        for fk in table.foreign_keys:
+            fid = fk_id(key, fk)
+            if fk.referred == key:
+                frame = fill_self_reference(table, frame, fk, rng, null_rate=tm.fk_null_rates.get(fid, 0.0))
+                continue
+            if fk.referred not in self.schema or the_plan.is_deferred(key, fk):
+                for c in fk.columns:
+                    frame[c] = pd.Series([None] * n, dtype=object)
+                continue
+            parent = done[fk.referred]
+            if fk is primary and parent_idx is not None:
+                idx = parent_idx
+            else:
+                idx = degree_assignment(parent.counts.get(fid, np.ones(len(parent.frame), dtype=np.int64)), n, rng)
+                if tm.fk_null_rates.get(fid, 0.0) > 0:
+                    idx = np.where(rng.random(n) < tm.fk_null_rates[fid], -1, idx)
+            assigned[fid] = idx
+            _put_keys(frame, fk, parent.frame, idx)
+        for group in linked_groups(table, [fk for fk in table.foreign_keys if fk_id(key, fk) in assigned]):
+            ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
+            frame = _dedupe_links(table, frame, ordered, assigned, done, rng)
+        return frame
+
+
+def match_total(counts: np.ndarray, total: int) -> np.ndarray:
+    """Scale per-parent counts so they add up to ``total`` (largest-remainder rounding): each
+    parent keeps its drawn share, and the child table's size and mean children-per-parent match the
+    source instead of drifting with the variance of a few parents' draws."""
+    counts = np.asarray(counts, dtype=float)
+    if len(counts) == 0:
+        return counts.astype(np.int64)
+    s = counts.sum()
+    ideal = counts * (total / s) if s > 0 else np.full(len(counts), total / len(counts))
+    out = np.floor(ideal).astype(np.int64)
+    short = total - int(out.sum())
+    if short > 0:
+        out[np.argsort(-(ideal - out), kind="stable")[:short]] += 1
+    return out
+
+
+def _typed(series: pd.Series, like: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(like.dtype):
+        return pd.to_datetime(series, utc=getattr(like.dtype, "tz", None) is not None)
+    return series
+
+
+def _put_keys(frame: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, idx: np.ndarray) -> None:
+    safe = np.maximum(idx, 0)
+    for col, ref in zip(fk.columns, fk.referred_columns, strict=True):
+        values = pd.Series(parent[ref].to_numpy(dtype=object)[safe] if len(parent) else
+                           np.full(len(idx), None, dtype=object), dtype=object)
+        values[idx < 0] = None
+        frame[col] = values.to_numpy()
+
+
+def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ...], assigned: dict[str, np.ndarray],
+                  done: dict[str, _Generated], rng: np.random.Generator) -> pd.DataFrame:
+    """A link table never repeats a parent combination: redraw the last FK of a duplicate row,
+    and drop the few rows still duplicated after a bounded number of tries."""
+    cols = [c for fk in group for c in fk.columns]
+    # redraw the FK whose parents were assigned by degree (not the one that drove the row count)
+    last = group[0]
+    parent = done[last.referred]
+    pool = parent.frame
+    weights = parent.counts.get(fk_id(table.key, last), np.ones(len(pool))).astype(float) + 1e-9
+    for _ in range(20):
+        dup = frame.duplicated(subset=cols).to_numpy()
+        if not dup.any():
+            return frame
+        idx = rng.choice(len(pool), size=int(dup.sum()), p=weights / weights.sum())
+        for col, ref in zip(last.columns, last.referred_columns, strict=True):
+            frame.loc[dup, col] = pool[ref].to_numpy(dtype=object)[idx]
+    keep = ~frame.duplicated(subset=cols).to_numpy()
+    log.info("%s: dropped %d rows whose (%s) repeated", table.key, int((~keep).sum()), ", ".join(cols))
+    return frame[keep].reset_index(drop=True)
+
+
+def _shape_text(values: pd.Series, cm: ColumnModel, table: Table, rng: np.random.Generator) -> pd.Series:
+    """Provider text cut to lengths drawn from the source's length quantiles, with its NULL rate."""
+    out = values.copy()
+    if cm.lengths and cm.kind is ColumnKind.TEXT:
+        qs = np.asarray(cm.lengths, dtype=float)
+        target = np.interp(rng.random(len(out)), np.linspace(0, 1, len(qs)), qs).round().astype(int)
+        text = out.astype(object).where(out.notna(), "")
+        longer = text + " " + text.sample(frac=1.0, random_state=int(rng.integers(2**31))).to_numpy()
+        longer = longer + " " + longer.sample(frac=1.0, random_state=int(rng.integers(2**31))).to_numpy()
+        limit = table.column(cm.name).type.length
+        if limit is not None:
+            target = np.minimum(target, limit)
+        cut = pd.Series([s[:t].rstrip() for s, t in zip(longer, target, strict=True)], dtype=object)
+        unique = any(cols == (cm.name,) for cols in table.unique_sets())
+        if not unique:
+            out = cut.where(values.notna().to_numpy(), None)
+    return out.reset_index(drop=True)
+
+
