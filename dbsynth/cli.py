@@ -20,8 +20,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from dbsynth import model_io
 from dbsynth.errors import DbsynthError, UsageError
-from dbsynth.pipeline import Inspection, SeedResult, inspect_database, seed
+from dbsynth.learn import fit as fit_model
+from dbsynth.pipeline import Inspection, SeedResult, inspect_database, report_databases, seed, write_model
 
 __all__ = ["app", "main"]
 
@@ -121,7 +123,7 @@ def _print_result(result: SeedResult, target: str) -> None:
         err.print(f"[yellow]checked by the database at write time:[/yellow] {'; '.join(unchecked)}")
 
 
-def _run_seed(target: str, *, label: str, **kwargs: Any) -> SeedResult:
+def _with_progress(run: Any, label: str, **kwargs: Any) -> SeedResult:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
         tasks: dict[str, Any] = {}
@@ -131,9 +133,13 @@ def _run_seed(target: str, *, label: str, **kwargs: Any) -> SeedResult:
                 tasks[stage] = bar.add_task(stage, total=None)
             bar.update(tasks[stage], advance=1, description=f"{stage} {table} ({n:,} rows)")
 
-        result = seed(target, progress=progress, **kwargs)
+        result: SeedResult = run(progress=progress, **kwargs)
     _print_result(result, label)
     return result
+
+
+def _run_seed(target: str, *, label: str, **kwargs: Any) -> SeedResult:
+    return _with_progress(lambda **kw: seed(target, **kw), label, **kwargs)
 
 
 @app.command("seed")
@@ -155,6 +161,71 @@ def seed_cmd(
     _run_seed(url, label=str(to_dir) if to_dir else url.split("@")[-1], rows=per_table,
               default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
               create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir)
+
+
+@app.command("fit")
+def fit_cmd(
+    url: Annotated[str, typer.Argument(help="Source database URL to learn from.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write.")],
+    schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to read (repeatable).")] = None,
+    epsilon: Annotated[float, typer.Option("--epsilon", help="Privacy budget; only 'inf' for now.")]
+    = float("inf"),
+) -> None:
+    """Learn a model of a database and save it as a model file (no row of it is stored)."""
+    model = fit_model(url, schemas=schema, epsilon=epsilon)
+    model_io.save(model, output)
+    rows = sum(t.rows for t in model.tables.values())
+    err.print(f"[green]learned {len(model.tables)} tables ({rows:,} source rows)[/green] → {output}")
+
+
+@app.command("generate")
+def generate_cmd(
+    model_path: Annotated[Path, typer.Argument(help="Model file written by dbsynth fit.")],
+    target: Annotated[str | None, typer.Option("--target", help="Database URL to write to.")] = None,
+    scale: Annotated[float, typer.Option("--scale", help="Multiply the root tables' row counts.")] = 1.0,
+    rows: Annotated[list[str] | None, typer.Option("--rows", help="TABLE=N for one table; repeatable.")] = None,
+    seed_: Annotated[int, typer.Option("--seed")] = 0,
+    truncate: Annotated[bool, typer.Option("--truncate")] = False,
+    create_schema: Annotated[bool, typer.Option("--create-schema")] = False,
+    to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
+) -> None:
+    """Generate synthetic rows from a model file into a database (or CSV files)."""
+    default, per_table = parse_rows(rows or [])
+    if default is not None:
+        raise UsageError("generate takes --rows TABLE=N (a model knows its own sizes; use --scale)")
+    if target is None and to_dir is None:
+        raise UsageError("give --target URL or --to-dir DIR")
+    model = model_io.load(model_path)
+    _with_progress(lambda **kw: write_model(model, target, **kw),
+                   str(to_dir) if to_dir else (target or "").split("@")[-1],
+                   scale=scale, rows=per_table, seed=seed_, truncate=truncate,
+                   create_schema=create_schema, to_dir=to_dir)
+
+
+@app.command("report")
+def report_cmd(
+    real: Annotated[str, typer.Argument(help="URL of the real database.")],
+    synth: Annotated[str, typer.Argument(help="URL of the synthetic database.")],
+    schema: Annotated[list[str] | None, typer.Option("--schema")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Fidelity of a synthetic database against the real one (SDMetrics' four properties)."""
+    rep = report_databases(real, synth, schemas=schema)
+    if as_json:
+        out.print_json(json.dumps(rep.to_json()))
+        return
+    tbl = RichTable(title="fidelity (1.0 = indistinguishable)")
+    for col in ("table", "column shapes", "pair trends"):
+        tbl.add_column(col)
+
+    def fmt(v: float | None) -> str:
+        return "—" if v is None else f"{v:.3f}"
+
+    for t, scores in rep.table_scores().items():
+        tbl.add_row(t, fmt(scores["column_shapes"]), fmt(scores["pair_trends"]))
+    out.print(tbl)
+    for k, v in rep.overall().items():
+        out.print(f"{k}: {fmt(v)}")
 
 
 @app.command()

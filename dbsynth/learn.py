@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from dbsynth.connect import create_engine
 from dbsynth.errors import DbsynthError
@@ -21,7 +20,8 @@ from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.relational import children_per_parent, fk_id
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
-from dbsynth.semantics import ColumnKind, column_kind
+from dbsynth.schema.read import read_table
+from dbsynth.semantics import ColumnKind
 
 __all__ = ["fit", "numeric_unit"]
 
@@ -46,12 +46,6 @@ def numeric_unit(col: Column, kind: ColumnKind) -> str | None:
     if t.kind is TypeKind.DATETIME:
         return "datetime_tz" if t.timezone else "datetime"
     return "float"
-
-
-def _read(engine: sa.Engine, table: Table) -> pd.DataFrame:
-    with engine.connect() as conn:
-        stmt = sa.select(sa.text("*")).select_from(sa.table(table.name, schema=table.schema))
-        return pd.read_sql(stmt, conn)
 
 
 def _primary(schema: Schema, the_plan: Plan, table: Table, frames: dict[str, pd.DataFrame]) -> ForeignKey | None:
@@ -93,7 +87,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = math
     try:
         schema = reflect(engine, schemas=schemas)
         the_plan = plan(schema)
-        frames = {key: _read(engine, schema.table(key)) for key in the_plan.order}
+        frames = {key: read_table(engine, schema.table(key)) for key in the_plan.order}
     finally:
         engine.dispose()
     tables: dict[str, TableModel] = {}

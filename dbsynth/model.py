@@ -100,6 +100,20 @@ class Model:
     def plan(self) -> Plan:
         return plan(self.schema)
 
+    def write(self, target: str, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
+              truncate: bool = False, create_schema: bool = False) -> Any:
+        """Generate and write to the database at ``target``; returns a :class:`~dbsynth.pipeline.SeedResult`."""
+        from dbsynth.pipeline import write_model
+
+        return write_model(self, target, scale=scale, rows=rows, seed=seed, truncate=truncate,
+                           create_schema=create_schema)
+
+    def save(self, path: str) -> Any:
+        """Write the model file (see :mod:`dbsynth.model_io`)."""
+        from dbsynth.model_io import save
+
+        return save(self, path)
+
     def generate(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
                  progress: Progress | None = None) -> dict[str, pd.DataFrame]:
         """Synthetic rows for every table, in plan order."""
@@ -142,7 +156,7 @@ class Model:
         if primary is not None:
             parent = done[primary.referred]
             counts = parent.counts.get(tm.primary or "", np.zeros(len(parent.frame), dtype=np.int64))
-            n_null = int(round(tm.null_parent_rate * len(parent.frame)))
+            n_null = round(tm.null_parent_rate * len(parent.frame))
             if wanted is not None:
                 with_parent = max(wanted - n_null, 0) if wanted >= n_null else 0
                 n_null = min(n_null, wanted)
@@ -152,7 +166,7 @@ class Model:
             parent_idx = np.concatenate([parent_idx, np.full(n_null, -1, dtype=np.int64)])
             n = len(parent_idx)
         else:
-            n = wanted if wanted is not None else int(round(tm.rows * scale))
+            n = wanted if wanted is not None else round(tm.rows * scale)
         evidence = {}
         if primary is not None and parent_idx is not None:
             pframe = done[primary.referred].frame
@@ -168,7 +182,7 @@ class Model:
         result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
         for node, child, mean in tm.counts:
             drawn = np.maximum(tm.discretizers[node].decode(codes[node], net_rng).fillna(0).to_numpy(dtype=float), 0)
-            result.counts[child] = match_total(drawn, int(round(mean * n)))
+            result.counts[child] = match_total(drawn, round(mean * n))
         preds = predicates_for(table, self.schema.dialect)
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers,
                                   null_rates={cm.name: cm.null_rate for cm in tm.columns})

@@ -14,8 +14,12 @@ from sqlalchemy.engine import Engine
 from dbsynth import registry
 from dbsynth.connect import create_engine
 from dbsynth.graph import Plan, plan
+from dbsynth.model import Model
+from dbsynth.model_io import check_compatible
+from dbsynth.report import FidelityReport, fidelity_report
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema import Schema, reflect
+from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions
 from dbsynth.synthesis import resolve_rows, synthesize
 
@@ -109,3 +113,53 @@ def seed(
         if engine is not None:
             engine.dispose()
     return SeedResult(schema, the_plan, report.rows, synthesis.reports, t1 - t0, report.seconds)
+
+
+def write_model(
+    model: Model,
+    target: str | None,
+    *,
+    scale: float = 1.0,
+    rows: Mapping[str, int] | None = None,
+    seed: int = 0,
+    truncate: bool = False,
+    create_schema: bool = False,
+    to_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> SeedResult:
+    """Generate from ``model`` and write to ``target`` (or CSV files in ``to_dir``).
+
+    Without ``create_schema`` the target's schema must match the model's; a mismatch is an error
+    that lists the differences, raised before anything is generated or written.
+    """
+    engine = None if to_dir is not None else create_engine(target or "")
+    try:
+        if engine is not None and not create_schema:
+            check_compatible(model, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
+                                                                     if t.schema}) or None))
+        t0 = time.perf_counter()
+        synthesis = model.synthesize(scale=scale, rows=rows, seed=seed,
+                                     progress=(lambda t, n: progress("generate", t, n)) if progress else None)
+        t1 = time.perf_counter()
+        sink = sink_for(to_dir if to_dir is not None else engine)  # type: ignore[arg-type]
+        report = sink.write(model.schema, model.plan, synthesis.frames,
+                            options=WriteOptions(truncate=truncate, create_schema=create_schema),
+                            progress=(lambda t, n: progress("write", t, n)) if progress else None)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return SeedResult(model.schema, model.plan, report.rows, synthesis.reports, t1 - t0, report.seconds)
+
+
+def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = None) -> FidelityReport:
+    """Fidelity of the database at ``synth`` against the one at ``real`` (same schema)."""
+    real_engine, synth_engine = create_engine(real), create_engine(synth)
+    try:
+        schema = reflect(real_engine, schemas=schemas)
+        keys = plan(schema).order
+        real_frames = {k: read_table(real_engine, schema.table(k)) for k in keys}
+        synth_frames = {k: read_table(synth_engine, schema.table(k)) for k in keys}
+    finally:
+        real_engine.dispose()
+        synth_engine.dispose()
+    return fidelity_report(schema, real_frames, synth_frames)

@@ -16,7 +16,7 @@ import pandas as pd
 
 __all__ = ["Discretizer", "fit_discretizer"]
 
-MAX_BINS = 12
+MAX_BINS = 20
 EXACT_VALUES = 20
 
 
@@ -64,7 +64,7 @@ class Discretizer:
         n = len(codes)
         null = codes == self.null_state if self.has_null else np.zeros(n, dtype=bool)
         if self.kind == "values":
-            table = np.array(list(self.values) + [None], dtype=object)
+            table = np.array([*list(self.values), None], dtype=object)
             out = pd.Series(table[np.minimum(codes, len(self.values))], dtype=object)
             out[null] = None
             return out
@@ -129,7 +129,6 @@ def _from_numeric(x: np.ndarray, null: np.ndarray, unit: str) -> pd.Series:
 
 def fit_discretizer(series: pd.Series, unit: str | None) -> Discretizer:
     """``unit`` ``None`` means categorical; otherwise the numeric decoding unit (see above)."""
-    has_null = bool(series.isna().any())
     present = series.dropna()
     if unit is None:
         counts = present.map(_plain).value_counts(sort=False)
@@ -137,7 +136,7 @@ def fit_discretizer(series: pd.Series, unit: str | None) -> Discretizer:
         return Discretizer("values", values=values or (None,), has_null=True)
     x = _numeric(present, unit)
     distinct = np.unique(x)
-    if len(distinct) <= EXACT_VALUES and not unit.startswith("datetime") and unit != "date":
+    if len(distinct) <= EXACT_VALUES or (len(distinct) <= 5 * EXACT_VALUES and len(distinct) <= 0.1 * len(x)):
         values = tuple(_restore(v, unit) for v in distinct)
         return Discretizer("values", values=values or (0,), has_null=True)
     if len(distinct) == 0:
@@ -156,6 +155,9 @@ def fit_discretizer(series: pd.Series, unit: str | None) -> Discretizer:
 
 
 def _restore(v: float, unit: str) -> Any:
+    if unit.startswith("datetime") or unit == "date":
+        ts = pd.Timestamp(int(v), unit="s")
+        return ts.tz_localize("UTC") if unit == "datetime_tz" else ts
     if unit == "int":
         return int(v)
     if unit.startswith("decimal:"):

@@ -1,0 +1,160 @@
+"""Save and load model files: one zip archive holding ``model.json`` and ``arrays.npz``.
+
+Versioned and portable: JSON for structure and parameters, numpy arrays (loaded with
+``allow_pickle=False``) for conditional probability tables — no pickle anywhere, so a model file
+cannot run code when it is opened. The file records the schema and its fingerprint, and loading it
+against a database whose schema differs yields a readable diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.errors import DbsynthError
+from dbsynth.generators.bayesnet import BayesNet
+from dbsynth.generators.discretize import Discretizer
+from dbsynth.model import ColumnModel, Model, TableModel
+from dbsynth.schema.model import Schema
+from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
+from dbsynth.semantics import ColumnKind
+
+__all__ = ["FORMAT_VERSION", "load", "save", "schema_diff"]
+
+FORMAT = "dbsynth-model"
+FORMAT_VERSION = 1
+
+
+def _default(v: Any) -> Any:
+    if isinstance(v, pd.Timestamp | dt.datetime):
+        return {"__datetime__": pd.Timestamp(v).isoformat()}
+    if isinstance(v, dt.date):
+        return {"__date__": v.isoformat()}
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, bytes):
+        return {"__bytes__": v.hex()}
+    return str(v)
+
+
+def _hook(d: dict[str, Any]) -> Any:
+    if "__datetime__" in d:
+        return pd.Timestamp(d["__datetime__"])
+    if "__date__" in d:
+        return dt.date.fromisoformat(d["__date__"])
+    if "__bytes__" in d:
+        return bytes.fromhex(d["__bytes__"])
+    return d
+
+
+def save(model: Model, path: str | Path) -> Path:
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {}
+    tables = {}
+    for key, tm in model.tables.items():
+        tables[key] = {
+            "rows": tm.rows,
+            "columns": [{"name": c.name, "kind": str(c.kind), "null_rate": c.null_rate, "lengths": list(c.lengths)}
+                        for c in tm.columns],
+            "discretizers": {n: d.to_json() for n, d in tm.discretizers.items()},
+            "net": tm.net.to_json(arrays, key),
+            "primary": tm.primary,
+            "context": [list(c) for c in tm.context],
+            "counts": [list(c) for c in tm.counts],
+            "fk_null_rates": tm.fk_null_rates,
+            "null_parent_rate": tm.null_parent_rate,
+        }
+    doc = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "fingerprint": fingerprint(model.schema),
+        "params": {"epsilon": "inf" if math.isinf(model.epsilon) else model.epsilon, "k": model.k},
+        "schema": schema_to_dict(model.schema),
+        "tables": tables,
+    }
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("model.json", json.dumps(doc, default=_default, indent=1))
+        z.writestr("arrays.npz", buf.getvalue())
+    tmp.replace(path)
+    return path
+
+
+def load(path: str | Path) -> Model:
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            doc = json.loads(z.read("model.json"), object_hook=_hook)
+            with np.load(io.BytesIO(z.read("arrays.npz")), allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise DbsynthError(f"no model file at {path}") from None
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+        raise DbsynthError(f"{path} is not a dbsynth model file ({exc})") from exc
+    if doc.get("format") != FORMAT:
+        raise DbsynthError(f"{path} is not a dbsynth model file")
+    if doc.get("version", 0) > FORMAT_VERSION:
+        raise DbsynthError(f"{path} was written by a newer dbsynth (format {doc['version']}); upgrade dbsynth")
+    schema = schema_from_dict(doc["schema"])
+    tables = {}
+    for key, t in doc["tables"].items():
+        tables[key] = TableModel(
+            key=key, rows=t["rows"],
+            columns=tuple(ColumnModel(c["name"], ColumnKind(c["kind"]), c["null_rate"], tuple(c["lengths"]))
+                          for c in t["columns"]),
+            discretizers={n: Discretizer.from_json(d) for n, d in t["discretizers"].items()},
+            net=BayesNet.from_json(t["net"], arrays),
+            primary=t["primary"],
+            context=tuple((a, b) for a, b in t["context"]),
+            counts=tuple((a, b, float(m)) for a, b, m in t["counts"]),
+            fk_null_rates=t["fk_null_rates"],
+            null_parent_rate=t["null_parent_rate"],
+        )
+    eps = doc["params"]["epsilon"]
+    return Model(schema=schema, tables=tables, epsilon=math.inf if eps == "inf" else float(eps),
+                 k=doc["params"]["k"])
+
+
+def schema_diff(model: Schema, target: Schema) -> list[str]:
+    """What differs between the schema a model was fitted on and a target's, one line per change."""
+    lines = []
+    mk, tk = {t.key: t for t in model.tables}, {t.key: t for t in target.tables}
+    for key in sorted(mk.keys() - tk.keys()):
+        lines.append(f"- table {key} (in the model, missing from the target)")
+    for key in sorted(tk.keys() - mk.keys()):
+        lines.append(f"+ table {key} (in the target, unknown to the model)")
+    for key in sorted(mk.keys() & tk.keys()):
+        mc = {c.name: c for c in mk[key].columns}
+        tc = {c.name: c for c in tk[key].columns}
+        for name in sorted(mc.keys() - tc.keys()):
+            lines.append(f"- column {key}.{name}")
+        for name in sorted(tc.keys() - mc.keys()):
+            lines.append(f"+ column {key}.{name} ({tc[name].type.name}{'' if tc[name].nullable else ' NOT NULL'})")
+        for name in sorted(mc.keys() & tc.keys()):
+            a, b = mc[name], tc[name]
+            if a.type.kind != b.type.kind or a.type.length != b.type.length or a.type.scale != b.type.scale:
+                lines.append(f"~ column {key}.{name}: {a.type.name} -> {b.type.name}")
+            elif a.nullable != b.nullable:
+                lines.append(f"~ column {key}.{name}: {'NULL' if a.nullable else 'NOT NULL'} -> "
+                             f"{'NULL' if b.nullable else 'NOT NULL'}")
+        if {f.describe(key) for f in mk[key].foreign_keys} != {f.describe(key) for f in tk[key].foreign_keys}:
+            lines.append(f"~ foreign keys of {key} differ")
+    return lines
+
+
+def check_compatible(model: Model, target: Schema) -> None:
+    diff = schema_diff(model.schema, target)
+    if diff:
+        raise DbsynthError("the target's schema differs from the model's:\n  " + "\n  ".join(diff)
+                           + "\nrefit the model, or migrate the target to the model's schema")
