@@ -42,6 +42,37 @@ def chinook_ddl(tmp_path: Path) -> Path:
     return out
 
 
+def chinook_full(tmp_path: Path) -> Path:
+    """Chinook's PostgreSQL script, rows included, without its DROP/CREATE DATABASE lines."""
+    text = (DATASETS / "chinook" / "Chinook_PostgreSql.sql").read_text(encoding="utf-8")
+    out = tmp_path / "chinook-full.sql"
+    out.write_text(re.sub(r"^(DROP DATABASE|CREATE DATABASE|\\c).*$", "", text, flags=re.M), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def source_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Pagila and Chinook with their rows, loaded once per test session (per xdist worker)."""
+    tmp = tmp_path_factory.mktemp("datasets")
+    files = {
+        "pagila": [DATASETS / "pagila" / "pagila-schema.sql", DATASETS / "pagila" / "pagila-data.sql"],
+        "chinook": [chinook_full(tmp)],
+    }
+    janitors = []
+    urls = {}
+    for name, paths in files.items():
+        db = f"dbsynth_src_{name}_{uuid.uuid4().hex[:8]}"
+        janitor = DatabaseJanitor(user=PG["user"], host=PG["host"], port=PG["port"], dbname=db)
+        janitor.init()
+        janitors.append(janitor)
+        for f in paths:
+            run_psql(db, f)
+        urls[name] = pg_url(db)
+    yield urls
+    for j in janitors:
+        j.drop()
+
+
 @pytest.fixture
 def pg_database() -> Iterator[Callable[..., str]]:
     """Factory: ``pg_database(*sql_files)`` → URL of a fresh database with those files loaded."""

@@ -1,0 +1,166 @@
+"""Learn a real database, seed a look-alike: sizes, cardinalities, fidelity, model files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import dbsynth
+from dbsynth.connect import create_engine
+from dbsynth.errors import DbsynthError
+from dbsynth.pipeline import report_databases
+from dbsynth.relational import children_per_parent
+from dbsynth.schema import reflect
+from dbsynth.schema.read import read_table
+from dbsynth.semantics import ColumnKind, key_columns
+from tests.conftest import DATASETS, SCHEMAS, chinook_ddl
+
+PAGILA_DDL = DATASETS / "pagila" / "pagila-schema.sql"
+
+
+def _frames(url: str) -> dict[str, pd.DataFrame]:
+    engine = create_engine(url)
+    schema = reflect(engine)
+    frames = {t.key: read_table(engine, t) for t in schema.tables}
+    engine.dispose()
+    return frames
+
+
+def _ddl(name: str, tmp_path: Path) -> Path:
+    return PAGILA_DDL if name == "pagila" else chinook_ddl(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["pagila", "chinook"])
+def test_fit_generate_looks_like_the_source(name: str, source_databases: dict[str, str],
+                                            pg_database: Callable[..., str], tmp_path: Path) -> None:
+    source = source_databases[name]
+    model = dbsynth.fit(source)
+    target = pg_database(_ddl(name, tmp_path))
+    model.write(target, seed=3)
+    real, synth = _frames(source), _frames(target)
+    for key in real:
+        assert abs(len(synth[key]) - len(real[key])) <= 0.10 * len(real[key]) + 1, key
+    for t in model.schema.tables:
+        for fk in t.foreign_keys:
+            if fk.referred == t.key:
+                continue
+            r = children_per_parent(real[fk.referred], real[t.key], fk).mean()
+            s = children_per_parent(synth[fk.referred], synth[t.key], fk).mean()
+            assert abs(s - r) <= 0.10 * r + 1e-9, (t.key, fk.columns, r, s)
+    report = report_databases(source, target)
+    for table, scores in report.table_scores().items():
+        if len(report.column_shapes.get(table, {})) >= 2:
+            assert scores["column_shapes"] is not None and scores["column_shapes"] >= 0.90, (table, scores)
+            assert scores["pair_trends"] is not None and scores["pair_trends"] >= 0.85, (table, scores)
+    engine = create_engine(target)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE NOT convalidated").scalar() == 0
+    engine.dispose()
+
+
+def test_child_column_and_count_follow_parent_attribute(pg_database: Callable[..., str]) -> None:
+    source = pg_database(SCHEMAS / "learned" / "plan_usage.sql")
+    model = dbsynth.fit(source)
+    frames = model.generate(seed=5)
+    accounts, charges = frames["account"], frames["charge"]
+    joined = charges.merge(accounts, on="account_id")
+    amount = joined.groupby("tier")["amount"].apply(lambda s: pd.to_numeric(s).mean())
+    assert amount["pro"] > 150 > 30 > amount["basic"]
+    per_account = charges.groupby("account_id").size().reindex(accounts["account_id"], fill_value=0)
+    per_tier = per_account.groupby(accounts.set_index("account_id")["tier"]).mean()
+    assert per_tier["pro"] > 7 > 3 > per_tier["basic"]
+
+
+def test_scales_and_model_file_round_trip(source_databases: dict[str, str], pg_database: Callable[..., str],
+                                          tmp_path: Path) -> None:
+    model = dbsynth.fit(source_databases["pagila"])
+    path = model.save(str(tmp_path / "pagila.dbsynth"))
+    loaded = dbsynth.load(path)
+    a = model.generate(seed=9, scale=0.1)
+    b = loaded.generate(seed=9, scale=0.1)
+    assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
+    assert 55 <= len(a["customer"]) <= 65 and len(a["language"]) == 1
+    big = loaded.synthesize(seed=9, scale=10)
+    assert 0.9 * 160_440 <= len(big.frames["rental"]) <= 1.1 * 160_440
+    target = pg_database(PAGILA_DDL)
+    loaded.write(target, scale=10, seed=9)
+    counts = {k: len(v) for k, v in _frames(target).items()}
+    assert counts["rental"] == len(big.frames["rental"]) and counts["customer"] == 5990
+
+
+def test_model_file_holds_no_personal_values_or_keys(source_databases: dict[str, str], tmp_path: Path) -> None:
+    source = source_databases["pagila"]
+    model = dbsynth.fit(source)
+    path = model.save(str(tmp_path / "m.dbsynth"))
+    with zipfile.ZipFile(path) as z:
+        doc = json.loads(z.read("model.json"))
+    strings: set[str] = set()
+
+    def walk(v: object) -> None:
+        if isinstance(v, str):
+            strings.add(v)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(doc["tables"])
+    frames = _frames(source)
+    secrets = set()
+    for table, cols in {"customer": ["email", "first_name", "last_name"], "actor": ["first_name", "last_name"],
+                        "staff": ["email", "username", "password"], "address": ["address", "phone"],
+                        "film": ["title", "description"]}.items():
+        for c in cols:
+            secrets |= set(frames[table][c].dropna().astype(str))
+    assert strings & secrets == set()
+    for t in model.schema.tables:
+        tm = model.tables[t.key]
+        learned = {n for n in tm.discretizers if not n.startswith(("#", "^"))}
+        assert learned.isdisjoint(key_columns(t)), t.key
+        assert all(c.kind not in (ColumnKind.PII, ColumnKind.TEXT) for c in tm.columns if c.name in learned)
+
+
+def test_mismatched_target_lists_the_differences(source_databases: dict[str, str],
+                                                 pg_database: Callable[..., str], tmp_path: Path) -> None:
+    model = dbsynth.fit(source_databases["chinook"])
+    ddl = chinook_ddl(tmp_path)
+    changed = tmp_path / "changed.sql"
+    changed.write_text(ddl.read_text() + "\nALTER TABLE genre ADD COLUMN mood varchar(20) NOT NULL;"
+                       "\nALTER TABLE track DROP COLUMN composer;\nDROP TABLE playlist_track;\n")
+    target = pg_database(changed)
+    with pytest.raises(DbsynthError) as info:
+        model.write(target)
+    text = str(info.value)
+    assert "+ column genre.mood" in text and "- column track.composer" in text
+    assert "- table playlist_track" in text
+    engine = create_engine(target)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM genre")).scalar() == 0
+    engine.dispose()
+
+
+def test_cli_fit_generate_report(source_databases: dict[str, str], pg_database: Callable[..., str],
+                                 tmp_path: Path) -> None:
+    from tests.integration.test_cli_errors import dbsynth as run
+
+    model = tmp_path / "chinook.dbsynth"
+    res = run("fit", source_databases["chinook"], "-o", str(model))
+    assert res.returncode == 0, res.stderr
+    target = pg_database(chinook_ddl(tmp_path))
+    res = run("generate", str(model), "--target", target, "--seed", "4")
+    assert res.returncode == 0, res.stderr
+    res = run("report", source_databases["chinook"], target, "--json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["overall"]["score"] > 0.9
+    assert set(data["overall"]) == {"score", "column_shapes", "pair_trends", "cardinality", "inter_table_trends"}
+    bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--epsilon", "1")
+    assert bad.returncode == 1 and "differential privacy" in bad.stderr
