@@ -94,8 +94,8 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = math
     children: dict[str, list[tuple[str, ForeignKey]]] = {k_: [] for k_ in the_plan.order}
     for key in the_plan.order:
         for fk in schema.table(key).foreign_keys:
-            if fk.referred != key and fk.referred in schema and not the_plan.is_deferred(key, fk):
-                children[fk.referred].append((key, fk))
+            if fk.referred in schema and not the_plan.is_deferred(key, fk):
+                children[fk.referred].append((key, fk))  # self-references too: their fan-out
     # parents first: a child's context needs its parent's discretisers
     for key in the_plan.order:
         table = schema.table(key)

@@ -29,6 +29,7 @@ from dbsynth.relational import (
     degree_assignment,
     fill_self_reference,
     fk_id,
+    forest_assignment,
     key_pool,
     linked_groups,
 )
@@ -196,7 +197,7 @@ class Model:
         seq = _sequence_key(table)
         if seq is not None:
             frame[seq] = np.arange(1, n + 1, dtype=np.int64)
-        frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, the_plan, fk_rng)
+        frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, the_plan, fk_rng, result.counts)
         report = EnforceReport()
 
         def resample(column: str, k: int, r: np.random.Generator) -> pd.Series:
@@ -216,7 +217,7 @@ class Model:
 
     def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,
                       parent_idx: np.ndarray | None, done: dict[str, _Generated], the_plan: Plan,
-                      rng: np.random.Generator) -> pd.DataFrame:
+                      rng: np.random.Generator, own_counts: dict[str, np.ndarray]) -> pd.DataFrame:
         key = table.key
         n = len(frame)
         frame = frame.copy()
@@ -224,7 +225,13 @@ class Model:
         for fk in table.foreign_keys:
             fid = fk_id(key, fk)
             if fk.referred == key:
-                frame = fill_self_reference(table, frame, fk, rng, null_rate=tm.fk_null_rates.get(fid, 0.0))
+                null_rate = tm.fk_null_rates.get(fid, 0.0)
+                if fid in own_counts and all(table.column(c).nullable for c in fk.columns):
+                    roots = rng.random(n) < null_rate
+                    roots[:1] = True
+                    _put_keys(frame, fk, frame, forest_assignment(own_counts[fid], roots, rng))
+                else:
+                    frame = fill_self_reference(table, frame, fk, rng, null_rate=null_rate)
                 continue
             if fk.referred not in self.schema or the_plan.is_deferred(key, fk):
                 for c in fk.columns:

@@ -168,3 +168,25 @@ def degree_assignment(targets: np.ndarray, n: int, rng: np.random.Generator) -> 
     out = np.concatenate([slots, extra])
     rng.shuffle(out)
     return out
+
+
+def forest_assignment(degrees: np.ndarray, roots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Parent row for each row of a self-referencing table (-1 for a root), pointing only at earlier
+    rows so the result is a forest that can be inserted in order. Row ``i`` gets about
+    ``degrees[i]`` children: each parent's slots, in row order, go to the earliest later rows still
+    free (a cumulative maximum, so no Python loop); rows left over point at a random earlier row."""
+    n = len(degrees)
+    parent = np.full(n, -1, dtype=np.int64)
+    children = np.flatnonzero(~roots)
+    children = children[children > 0]
+    if len(children) == 0:
+        return parent
+    slots = np.repeat(np.arange(n), np.maximum(degrees, 0))  # ascending parent rows
+    first = np.searchsorted(children, slots, side="right")  # earliest child after each slot's parent
+    j = np.arange(len(slots))
+    position = np.maximum.accumulate(first - j) + j if len(slots) else j
+    ok = position < len(children)
+    parent[children[position[ok]]] = slots[ok]
+    rest = children[parent[children] < 0]
+    parent[rest] = np.floor(rng.random(len(rest)) * rest).astype(np.int64)
+    return parent

@@ -68,3 +68,21 @@ def test_three_table_cycle_plus_inner_cycle() -> None:
         for fk in t.foreign_keys:
             if not p.is_deferred(t.key, fk):
                 assert pos[fk.referred] < pos[t.key]
+
+
+def test_forest_assignment_points_backwards_and_keeps_fan_out() -> None:
+    import numpy as np
+
+    from dbsynth.relational import forest_assignment
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    degrees = np.where(np.arange(n) % 10 == 0, 10, 0)  # every tenth row manages ten others
+    roots = np.zeros(n, dtype=bool)
+    roots[0] = True
+    parent = forest_assignment(degrees, roots, rng)
+    assert parent[0] == -1
+    assert (parent[1:] < np.arange(1, n)).all() and (parent[1:] >= 0).all()
+    fan_out = np.bincount(parent[parent >= 0], minlength=n)
+    assert (fan_out[degrees == 0] == 0).mean() > 0.95
+    assert abs(fan_out[degrees == 10].mean() - 10) < 0.5
