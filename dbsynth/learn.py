@@ -13,8 +13,7 @@ import pandas as pd
 
 from dbsynth.connect import create_engine
 from dbsynth.errors import DbsynthError
-from dbsynth.generators.bayesnet import BayesNet, mutual_information
-from dbsynth.generators.discretize import Discretizer, fit_discretizer
+from dbsynth.generators.bayesnet import BayesNetGenerator, mutual_information
 from dbsynth.graph import Plan, plan
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.relational import children_per_parent, fk_id
@@ -61,14 +60,14 @@ def _primary(schema: Schema, the_plan: Plan, table: Table, frames: dict[str, pd.
     return None if best is None else best[2]
 
 
-def _context_columns(parent: TableModel, parent_frame: pd.DataFrame, child_codes: dict[str, np.ndarray],
-                     child_cards: dict[str, int], joined: pd.DataFrame) -> list[str]:
+def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], child_cards: dict[str, int],
+                     joined: pd.DataFrame) -> list[str]:
     """Up to ``MAX_CONTEXT`` learned parent columns that tell most about the child's columns."""
     scored = []
     for cm in parent.columns:
         if cm.kind not in LEARNED or cm.kind is ColumnKind.CONSTANT:
             continue
-        disc = parent.discretizers[cm.name]
+        disc = parent.generator.discretizers[cm.name]
         codes = disc.encode(joined[cm.name])
         score = max((mutual_information(c, child_cards[n], [codes], [disc.cardinality])
                      for n, c in child_codes.items()), default=0.0)
@@ -99,41 +98,41 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = math
     # parents first: a child's context needs its parent's discretisers
     for key in the_plan.order:
         table = schema.table(key)
-        frame = frames[key]
+        frame = frames[key].copy()
         cols = [ColumnModel.profile(table, c, frame[c.name]) for c in table.writable_columns
                 if c.name in frame.columns]
-        learned = [cm for cm in cols if cm.kind in LEARNED]
-        discs: dict[str, Discretizer] = {
-            cm.name: fit_discretizer(frame[cm.name], numeric_unit(table.column(cm.name), cm.kind))
-            for cm in learned}
-        codes = {name: d.encode(frame[name]) for name, d in discs.items()}
+        units: dict[str, str | None] = {cm.name: numeric_unit(table.column(cm.name), cm.kind)
+                                        for cm in cols if cm.kind in LEARNED}
         counts = []
         for child_key, fk in children[key]:
             node = "#" + fk_id(child_key, fk)
-            values = pd.Series(children_per_parent(frame, frames[child_key], fk))
-            discs[node] = fit_discretizer(values, "int")
-            codes[node] = discs[node].encode(values)
-            counts.append((node, fk_id(child_key, fk), float(values.mean()) if len(values) else 0.0))
+            frame[node] = children_per_parent(frames[key], frames[child_key], fk)
+            units[node] = "int"
+            counts.append((node, fk_id(child_key, fk), float(frame[node].mean()) if len(frame) else 0.0))
         primary = _primary(schema, the_plan, table, frames)
+        probe = BayesNetGenerator(table, units=units, k=k)
+        codes = probe.discretize(frame)
         context: list[tuple[str, str]] = []
+        context_frame = pd.DataFrame(index=frame.index)
         null_parent_rate = 0.0
         if primary is not None and len(frame):
             parent = tables[primary.referred]
-            joined = _join_parent(frame, frames[primary.referred], primary)
-            own_cards = {n: discs[n].cardinality for n in codes}
-            for pc in _context_columns(parent, frames[primary.referred], codes, own_cards, joined):
-                node = "^" + pc
-                discs[node] = parent.discretizers[pc]
-                codes[node] = discs[node].encode(joined[pc])
-                context.append((node, pc))
+            joined = _join_parent(frames[key], frames[primary.referred], primary)
+            cards = {n: probe.discretizers[n].cardinality for n in codes}
+            for pc in _context_columns(parent, codes, cards, joined):
+                context.append(("^" + pc, pc))
+                context_frame["^" + pc] = joined[pc].to_numpy()
             null_parent_rate = float(frame.loc[:, list(primary.columns)].isna().any(axis=1).sum()) / max(
                 len(frames[primary.referred]), 1)
-        cards = {n: discs[n].cardinality for n in codes}
-        net = BayesNet.fit(codes, cards, context=tuple(n for n, _ in context), k=k) if codes else BayesNet()
+        gen = BayesNetGenerator(
+            table, units=units, k=k, discretizers=probe.discretizers,
+            context={node: tables[primary.referred].generator.discretizers[pc] for node, pc in context}
+            if primary is not None else {})
+        gen.fit(frame, context=context_frame, budget=epsilon)
         fk_nulls = {fk_id(key, fk): float(frame.loc[:, list(fk.columns)].isna().any(axis=1).mean())
                     if len(frame) else 0.0 for fk in table.foreign_keys}
         tables[key] = TableModel(
-            key=key, rows=len(frame), columns=tuple(cols), discretizers=discs, net=net,
+            key=key, rows=len(frame), columns=tuple(cols), generator=gen,
             primary=None if primary is None else fk_id(key, primary), context=tuple(context),
             counts=tuple(counts), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate)
         if progress:

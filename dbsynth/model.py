@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.errors import UsageError
-from dbsynth.generators.bayesnet import BayesNet
-from dbsynth.generators.discretize import Discretizer
+from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
 from dbsynth.graph import Plan, plan
@@ -70,8 +69,7 @@ class TableModel:
     key: str
     rows: int
     columns: tuple[ColumnModel, ...]
-    discretizers: dict[str, Discretizer]
-    net: BayesNet
+    generator: BayesNetGenerator
     primary: str | None
     context: tuple[tuple[str, str], ...]
     counts: tuple[tuple[str, str, float], ...]  # (node, child FK, source mean children per row)
@@ -168,21 +166,19 @@ class Model:
             n = len(parent_idx)
         else:
             n = wanted if wanted is not None else round(tm.rows * scale)
-        evidence = {}
-        if primary is not None and parent_idx is not None:
+        context = None
+        if primary is not None and parent_idx is not None and tm.context:
             pframe = done[primary.referred].frame
+            context = pd.DataFrame(index=pd.RangeIndex(n))
             for node, pcol in tm.context:
-                disc = tm.discretizers[node]
-                values = pframe[pcol].to_numpy(dtype=object)[np.maximum(parent_idx, 0)]
-                series = pd.Series(values, dtype=object)
-                series[parent_idx < 0] = None
-                evidence[node] = disc.encode(_typed(series, pframe[pcol]))
-        codes = tm.net.sample(n, net_rng, evidence) if tm.net.nodes else {}
-        learned = {name: tm.discretizers[name].decode(codes[name], net_rng)
-                   for name in codes if not name.startswith(("#", "^"))}
+                values = pd.Series(pframe[pcol].to_numpy(dtype=object)[np.maximum(parent_idx, 0)], dtype=object)
+                values[parent_idx < 0] = None
+                context[node] = _typed(values, pframe[pcol]).to_numpy()
+        sampled = tm.generator.sample(n, rng=net_rng, parent_context=context)
+        learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#")}
         result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
         for node, child, mean in tm.counts:
-            drawn = np.maximum(tm.discretizers[node].decode(codes[node], net_rng).fillna(0).to_numpy(dtype=float), 0)
+            drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
             result.counts[child] = match_total(drawn, round(mean * n))
         preds = predicates_for(table, self.schema.dialect)
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers,
@@ -202,8 +198,7 @@ class Model:
 
         def resample(column: str, k: int, r: np.random.Generator) -> pd.Series:
             if column in learned:
-                sampled = tm.net.sample(k, r, {n_: np.zeros(k, dtype=np.int64) for n_, _ in tm.context})
-                return tm.discretizers[column].decode(sampled[column], r)
+                return tm.generator.sample(k, rng=r, columns=[column])[column]
             return gen.sample(k, rng=r, columns=[column])[column]
 
         deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}

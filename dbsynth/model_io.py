@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.errors import DbsynthError
-from dbsynth.generators.bayesnet import BayesNet
-from dbsynth.generators.discretize import Discretizer
+from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.schema.model import Schema
 from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
@@ -64,8 +63,7 @@ def save(model: Model, path: str | Path) -> Path:
             "rows": tm.rows,
             "columns": [{"name": c.name, "kind": str(c.kind), "null_rate": c.null_rate, "lengths": list(c.lengths)}
                         for c in tm.columns],
-            "discretizers": {n: d.to_json() for n, d in tm.discretizers.items()},
-            "net": tm.net.to_json(arrays, key),
+            "generator": tm.generator.to_json(arrays, key),
             "primary": tm.primary,
             "context": [list(c) for c in tm.context],
             "counts": [list(c) for c in tm.counts],
@@ -113,8 +111,7 @@ def load(path: str | Path) -> Model:
             key=key, rows=t["rows"],
             columns=tuple(ColumnModel(c["name"], ColumnKind(c["kind"]), c["null_rate"], tuple(c["lengths"]))
                           for c in t["columns"]),
-            discretizers={n: Discretizer.from_json(d) for n, d in t["discretizers"].items()},
-            net=BayesNet.from_json(t["net"], arrays),
+            generator=BayesNetGenerator.from_json(schema.table(key), t["generator"], arrays),
             primary=t["primary"],
             context=tuple((a, b) for a, b in t["context"]),
             counts=tuple((a, b, float(m)) for a, b, m in t["counts"]),

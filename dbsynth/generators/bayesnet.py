@@ -16,12 +16,20 @@ plain DAG plus CPT arrays, so exporting it to pgmpy for inference is a straightf
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["BayesNet", "Node"]
+from dbsynth.errors import DbsynthError
+from dbsynth.generators.base import TableGenerator
+from dbsynth.generators.discretize import Discretizer, fit_discretizer
+from dbsynth.schema.model import Table
+
+__all__ = ["BayesNet", "BayesNetGenerator", "Node", "mutual_information"]
 
 MAX_PARENT_CONFIGS = 4096
 CANDIDATE_PARENTS = 6
@@ -176,3 +184,69 @@ def _draw(cpt: np.ndarray, cfg: np.ndarray, rng: np.random.Generator) -> np.ndar
     out = np.empty(n, dtype=np.int64)
     out[rows] = codes
     return out
+
+
+class BayesNetGenerator(TableGenerator):
+    """The learned generator of one table: discretisers plus a :class:`BayesNet`.
+
+    ``units`` names the learned columns and how each is discretised (``None``: categories; see
+    :mod:`dbsynth.generators.discretize`); columns starting with ``#`` are children-per-parent
+    counts. ``context`` maps context node names (``^col``) to the parent's discretisers: at fit and
+    sample time their values come in ``context``/``parent_context`` frames.
+    """
+
+    def __init__(self, table: Table, *, units: Mapping[str, str | None],
+                 context: Mapping[str, Discretizer] | None = None, k: int = 2,
+                 discretizers: Mapping[str, Discretizer] | None = None, net: BayesNet | None = None) -> None:
+        super().__init__(table)
+        self.units = dict(units)
+        self.context = dict(context or {})
+        self.k = k
+        self.discretizers: dict[str, Discretizer] = dict(discretizers or {})
+        self.net = net or BayesNet()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.units)
+
+    def discretize(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Fit the discretisers (once) and return the codes of ``frame``'s learned columns."""
+        for col, unit in self.units.items():
+            if col not in self.discretizers:
+                self.discretizers[col] = fit_discretizer(frame[col], unit)
+        return {c: self.discretizers[c].encode(frame[c]) for c in self.units}
+
+    def _fit(self, frame: pd.DataFrame, *, context: pd.DataFrame | None, budget: float | None) -> None:
+        if budget is not None and not math.isinf(budget):
+            raise DbsynthError("differential privacy is not available yet: fit with --epsilon inf")
+        codes = self.discretize(frame)
+        for node, disc in self.context.items():
+            assert context is not None, "context columns need a context frame"
+            codes[node] = disc.encode(context[node])
+        cards = {n: (self.context.get(n) or self.discretizers[n]).cardinality for n in codes}
+        self.net = BayesNet.fit(codes, cards, context=tuple(self.context), k=self.k) if codes else BayesNet()
+
+    def _sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str],
+                parent_context: pd.DataFrame | None) -> pd.DataFrame:
+        evidence = {}
+        for node, disc in self.context.items():
+            if parent_context is not None:
+                evidence[node] = disc.encode(parent_context[node])
+            else:  # no parent rows given (resampling a few values): draw the context at random
+                evidence[node] = rng.integers(0, disc.cardinality, size=n)
+        codes = self.net.sample(n, rng, evidence) if self.net.nodes else {}
+        return pd.DataFrame({c: self.discretizers[c].decode(codes[c], rng).to_numpy() for c in columns},
+                            index=pd.RangeIndex(n))
+
+    def to_json(self, arrays: dict[str, np.ndarray], prefix: str) -> dict[str, Any]:
+        return {"units": self.units, "k": self.k,
+                "context": {n: d.to_json() for n, d in self.context.items()},
+                "discretizers": {n: d.to_json() for n, d in self.discretizers.items()},
+                "net": self.net.to_json(arrays, prefix)}
+
+    @classmethod
+    def from_json(cls, table: Table, data: dict[str, Any], arrays: dict[str, np.ndarray]) -> BayesNetGenerator:
+        return cls(table, units=data["units"], k=data["k"],
+                   context={n: Discretizer.from_json(d) for n, d in data["context"].items()},
+                   discretizers={n: Discretizer.from_json(d) for n, d in data["discretizers"].items()},
+                   net=BayesNet.from_json(data["net"], arrays))
