@@ -129,7 +129,7 @@ class Model:
             if n < 0:
                 raise UsageError(f"--rows {name}={n}: a row count must not be negative")
         the_plan = self.plan
-        providers = Providers()
+        providers = Providers(seed=seed)
         done: dict[str, _Generated] = {}
         reports: dict[str, EnforceReport] = {}
         for key in the_plan.order:
@@ -171,9 +171,7 @@ class Model:
             pframe = done[primary.referred].frame
             context = pd.DataFrame(index=pd.RangeIndex(n))
             for node, pcol in tm.context:
-                values = pd.Series(pframe[pcol].to_numpy(dtype=object)[np.maximum(parent_idx, 0)], dtype=object)
-                values[parent_idx < 0] = None
-                context[node] = _typed(values, pframe[pcol]).to_numpy()
+                context[node] = _take(pframe[pcol], parent_idx).to_numpy()
         sampled = tm.generator.sample(n, rng=net_rng, parent_context=context)
         learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#")}
         result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
@@ -263,19 +261,21 @@ def match_total(counts: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
-def _typed(series: pd.Series, like: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(like.dtype):
-        return pd.to_datetime(series, utc=getattr(like.dtype, "tz", None) is not None)
-    return series
+def _take(values: pd.Series, idx: np.ndarray) -> pd.Series:
+    """``values`` at positions ``idx`` (NULL where ``idx`` is -1), keeping the column's dtype."""
+    if len(values) == 0:
+        return pd.Series([None] * len(idx), dtype=object)
+    out = values.iloc[np.maximum(idx, 0)].reset_index(drop=True)
+    missing = idx < 0
+    if missing.any():
+        out = out.astype(object) if out.dtype.kind in "iub" else out
+        out = out.mask(missing)
+    return out
 
 
 def _put_keys(frame: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, idx: np.ndarray) -> None:
-    safe = np.maximum(idx, 0)
     for col, ref in zip(fk.columns, fk.referred_columns, strict=True):
-        values = pd.Series(parent[ref].to_numpy(dtype=object)[safe] if len(parent) else
-                           np.full(len(idx), None, dtype=object), dtype=object)
-        values[idx < 0] = None
-        frame[col] = values.to_numpy()
+        frame[col] = _take(parent[ref], idx).to_numpy()
 
 
 def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ...], assigned: dict[str, np.ndarray],
@@ -294,7 +294,7 @@ def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ..
             return frame
         idx = rng.choice(len(pool), size=int(dup.sum()), p=weights / weights.sum())
         for col, ref in zip(last.columns, last.referred_columns, strict=True):
-            frame.loc[dup, col] = pool[ref].to_numpy(dtype=object)[idx]
+            frame.loc[dup, col] = pool[ref].to_numpy()[idx]
     keep = ~frame.duplicated(subset=cols).to_numpy()
     log.info("%s: dropped %d rows whose (%s) repeated", table.key, int((~keep).sum()), ", ".join(cols))
     return frame[keep].reset_index(drop=True)

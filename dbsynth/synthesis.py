@@ -85,7 +85,7 @@ def synthesize(
     progress: Progress | None = None,
 ) -> Synthesis:
     """Generate ``sizes[t]`` rows for each table of ``plan``; see the module docstring."""
-    providers = providers or Providers()
+    providers = providers or Providers(seed=seed)
     frames: dict[str, pd.DataFrame] = {}
     reports: dict[str, EnforceReport] = {}
     pools: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}

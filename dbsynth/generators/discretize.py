@@ -47,9 +47,8 @@ class Discretizer:
         null = series.isna().to_numpy()
         codes = np.zeros(len(series), dtype=np.int64)
         if self.kind == "values":
-            lookup = {v: i for i, v in enumerate(self.values)}
-            mapped = series.map(lambda v: lookup.get(_plain(v), -1), na_action="ignore")
-            codes = mapped.fillna(-1).to_numpy(dtype=np.int64, copy=True)
+            index = pd.Index(list(self.values), dtype=object)
+            codes = index.get_indexer(series.astype(object)).astype(np.int64)
             unknown = (codes < 0) & ~null
             codes[unknown] = 0  # a value unseen when fitting: the first state
         else:

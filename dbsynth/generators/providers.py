@@ -7,6 +7,7 @@ it with numpy. The RNG that seeds the pool comes from the caller, so the values 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -19,17 +20,24 @@ from dbsynth.semantics import Semantic
 
 __all__ = ["Providers"]
 
-_POOL = 2000
+POOL = 1000
 
 
 class Providers:
-    """Pools of semantic values for one run, for one Faker locale."""
+    """Pools of semantic values for one run, for one Faker locale.
 
-    def __init__(self, locale: str = "en_US") -> None:
+    Each semantic kind's pool is built once per run from ``seed`` and shared by every column of that
+    kind (a run's ``first_name`` columns all draw from one pool), so building pools stays cheap
+    however many tables there are; which value a row gets comes from the caller's RNG.
+    """
+
+    def __init__(self, locale: str = "en_US", *, seed: int = 0) -> None:
         self.locale = locale
+        self.seed = seed
         self._faker = Faker(locale)
         self._person = Person(Locale.EN)
         self._crypto = Cryptographic()
+        self._pools: dict[Semantic | None, np.ndarray] = {}
 
     def _makers(self) -> dict[Semantic, Callable[[], Any]]:
         f = self._faker
@@ -58,9 +66,14 @@ class Providers:
             Semantic.SECRET: self._crypto.token_hex,
         }
 
-    def pool(self, semantic: Semantic | None, rng: np.random.Generator, size: int = _POOL) -> np.ndarray:
-        """``size`` values of ``semantic`` (plain words when ``None``), seeded from ``rng``."""
-        seed = int(rng.integers(0, 2**31 - 1))
+    def pool(self, semantic: Semantic | None) -> np.ndarray:
+        """The run's pool of ``semantic`` values (plain words when ``None``)."""
+        if semantic not in self._pools:
+            self._pools[semantic] = self._build(semantic, POOL)
+        return self._pools[semantic]
+
+    def _build(self, semantic: Semantic | None, size: int) -> np.ndarray:
+        seed = (self.seed * 1_000_003 + zlib.crc32(str(semantic).encode())) % (2**31 - 1)
         self._faker.seed_instance(seed)
         self._person.reseed(seed)
         self._crypto.reseed(seed)

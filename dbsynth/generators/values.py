@@ -283,7 +283,7 @@ def _strings(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator, p
         for c in cols[1:]:
             out = out + c
         return out
-    pool = p.pool(spec.semantic, rng, size=min(2000, max(64, n)))
+    pool = p.pool(spec.semantic)
     if limit is not None:
         pool = np.array([v[:limit] for v in pool], dtype=object)
     if not spec.unique:
