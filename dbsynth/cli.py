@@ -24,6 +24,8 @@ from dbsynth import model_io
 from dbsynth.errors import DbsynthError, UsageError
 from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import Inspection, SeedResult, inspect_database, report_databases, seed, write_model
+from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON
+from dbsynth.privacy.units import DEFAULT_CAP
 
 __all__ = ["app", "main"]
 
@@ -168,14 +170,47 @@ def fit_cmd(
     url: Annotated[str, typer.Argument(help="Source database URL to learn from.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write.")],
     schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to read (repeatable).")] = None,
-    epsilon: Annotated[float, typer.Option("--epsilon", help="Privacy budget; only 'inf' for now.")]
-    = float("inf"),
+    epsilon: Annotated[float, typer.Option(
+        "--epsilon", help="Differential-privacy budget ε for the whole fit; 'inf' turns noise off.")]
+    = DEFAULT_EPSILON,
+    delta: Annotated[float, typer.Option("--delta", help="δ of (ε, δ)-DP.")] = DEFAULT_DELTA,
+    public: Annotated[list[str] | None, typer.Option(
+        "--public", help="A non-personal lookup table learned without noise (repeatable).")] = None,
+    cap: Annotated[int, typer.Option("--cap", help="Children per parent used in learning, per privacy unit.")]
+    = DEFAULT_CAP,
 ) -> None:
     """Learn a model of a database and save it as a model file (no row of it is stored)."""
-    model = fit_model(url, schemas=schema, epsilon=epsilon)
+    model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, public=public or [], cap=cap)
     model_io.save(model, output)
     rows = sum(t.rows for t in model.tables.values())
-    err.print(f"[green]learned {len(model.tables)} tables ({rows:,} source rows)[/green] → {output}")
+    spent = model.privacy.spent_epsilon if model.privacy else 0.0
+    dp = "no noise (ε = ∞)" if epsilon == float("inf") else f"ε spent {spent:.3g} of {epsilon:g}, δ = {delta:g}"
+    err.print(f"[green]learned {len(model.tables)} tables ({rows:,} rows)[/green], {dp} → {output}")
+
+
+@app.command("privacy")
+def privacy_cmd(
+    model_path: Annotated[Path, typer.Argument(help="Model file written by dbsynth fit.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The privacy ledger of a model file: every release, its mechanism and its budget."""
+    model = model_io.load(model_path)
+    acc = model.privacy
+    if acc is None or acc.epsilon == float("inf"):
+        out.print("no differential privacy: this model was fitted with ε = ∞ (exact statistics)")
+        return
+    if as_json:
+        out.print_json(json.dumps({**acc.to_json(), "public": list(model.public), "cap": model.cap}))
+        return
+    tbl = RichTable(title=f"privacy ledger: (ε={acc.epsilon:g}, δ={acc.delta:g})-DP per privacy unit")
+    for col in ("table", "release", "mechanism", "ρ", "sensitivity", "noise scale"):
+        tbl.add_column(col)
+    for e in acc.entries:
+        tbl.add_row(e.table, e.component, e.mechanism, f"{e.rho:.3g}", f"{e.sensitivity:g}", f"{e.scale:.3g}")
+    out.print(tbl)
+    out.print(f"spent: ρ = {acc.spent_rho:.4g} of {acc.total_rho:.4g} → ε = {acc.spent_epsilon:.4g} "
+              f"of {acc.epsilon:g} (δ = {acc.delta:g}); public tables: {', '.join(model.public) or 'none'}; "
+              f"children per parent capped at {model.cap}")
 
 
 @app.command("generate")

@@ -12,10 +12,14 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.connect import create_engine
-from dbsynth.errors import DbsynthError
+from dbsynth.errors import UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator, mutual_information
 from dbsynth.graph import Plan, plan
 from dbsynth.model import ColumnModel, Model, TableModel
+from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON, Accountant
+from dbsynth.privacy.budget import TableBudget
+from dbsynth.privacy.release import dp_count
+from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions
 from dbsynth.relational import children_per_parent, fk_id
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
@@ -76,12 +80,17 @@ def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], chi
     return [name for score, name in scored[:MAX_CONTEXT] if score > 1e-3]
 
 
-def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = math.inf, k: int = 2,
-        progress: Progress | None = None) -> Model:
-    """Learn a model of the database at ``url`` (ε = ∞ only, until differential privacy lands)."""
-    if not math.isinf(epsilon):
-        raise DbsynthError("differential privacy is not available yet: fit with --epsilon inf "
-                           "(finite budgets arrive with the privacy work)")
+def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFAULT_EPSILON,
+        delta: float = DEFAULT_DELTA, public: Sequence[str] = (), cap: int = DEFAULT_CAP, k: int = 2,
+        seed: int = 0, progress: Progress | None = None) -> Model:
+    """Learn a model of the database at ``url``.
+
+    With a finite ``epsilon`` (the default, :data:`DEFAULT_EPSILON`) every statistic about a private
+    table is released under (ε, δ)-differential privacy for a whole privacy unit (see
+    :mod:`dbsynth.privacy.units`); ``public`` names lookup tables learned exactly. ``epsilon=inf``
+    turns noise off, and the model file says so.
+    """
+    accountant = Accountant(epsilon, delta)
     engine = create_engine(url)
     try:
         schema = reflect(engine, schemas=schemas)
@@ -89,55 +98,126 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = math
         frames = {key: read_table(engine, schema.table(key)) for key in the_plan.order}
     finally:
         engine.dispose()
-    tables: dict[str, TableModel] = {}
+    unknown = [p for p in public if p not in schema]
+    if unknown:
+        raise UsageError(f"--public names unknown table(s) {', '.join(unknown)}")
+    dp = not math.isinf(epsilon)
+    delta_of = contributions(schema, the_plan, public, cap) if dp else {}
     children: dict[str, list[tuple[str, ForeignKey]]] = {k_: [] for k_ in the_plan.order}
     for key in the_plan.order:
         for fk in schema.table(key).foreign_keys:
             if fk.referred in schema and not the_plan.is_deferred(key, fk):
                 children[fk.referred].append((key, fk))  # self-references too: their fan-out
-    # parents first: a child's context needs its parent's discretisers
-    for key in the_plan.order:
-        table = schema.table(key)
-        frame = frames[key].copy()
-        cols = [ColumnModel.profile(table, c, frame[c.name]) for c in table.writable_columns
-                if c.name in frame.columns]
-        units: dict[str, str | None] = {cm.name: numeric_unit(table.column(cm.name), cm.kind)
-                                        for cm in cols if cm.kind in LEARNED}
-        counts = []
-        for child_key, fk in children[key]:
-            node = "#" + fk_id(child_key, fk)
-            frame[node] = children_per_parent(frames[key], frames[child_key], fk)
-            units[node] = "int"
-            counts.append((node, fk_id(child_key, fk), float(frame[node].mean()) if len(frame) else 0.0))
-        primary = _primary(schema, the_plan, table, frames)
-        probe = BayesNetGenerator(table, units=units, k=k)
-        codes = probe.discretize(frame)
-        context: list[tuple[str, str]] = []
-        context_frame = pd.DataFrame(index=frame.index)
-        null_parent_rate = 0.0
-        if primary is not None and len(frame):
-            parent = tables[primary.referred]
-            joined = _join_parent(frames[key], frames[primary.referred], primary)
-            cards = {n: probe.discretizers[n].cardinality for n in codes}
-            for pc in _context_columns(parent, codes, cards, joined):
-                context.append(("^" + pc, pc))
-                context_frame["^" + pc] = joined[pc].to_numpy()
-            null_parent_rate = float(frame.loc[:, list(primary.columns)].isna().any(axis=1).sum()) / max(
-                len(frames[primary.referred]), 1)
-        gen = BayesNetGenerator(
-            table, units=units, k=k, discretizers=probe.discretizers,
-            context={node: tables[primary.referred].generator.discretizers[pc] for node, pc in context}
-            if primary is not None else {})
-        gen.fit(frame, context=context_frame, budget=epsilon)
-        fk_nulls = {fk_id(key, fk): float(frame.loc[:, list(fk.columns)].isna().any(axis=1).mean())
-                    if len(frame) else 0.0 for fk in table.foreign_keys}
-        tables[key] = TableModel(
-            key=key, rows=len(frame), columns=tuple(cols), generator=gen,
-            primary=None if primary is None else fk_id(key, primary), context=tuple(context),
-            counts=tuple(counts), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate)
+    releasing = [key for key in the_plan.order
+                 if key in delta_of or any(c in delta_of for c, _ in children[key])]
+    rho_table = accountant.total_rho / max(len(releasing), 1)
+    noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD1FF,)))
+    # bound every unit's contribution first: all statistics, counts included, come from capped rows
+    frames = {key: cap_children(schema, the_plan, key, f, delta_of, cap, noise_rng) if key in delta_of else f
+              for key, f in frames.items()}
+    tables: dict[str, TableModel] = {}
+    for key in the_plan.order:  # parents first: a child's context needs its parent's discretisers
+        tables[key] = _fit_table(schema, the_plan, key, frames, children, tables, delta_of, accountant,
+                                 rho_table if key in releasing else 0.0, cap, k, noise_rng)
         if progress:
-            progress(key, len(frame))
-    return Model(schema=schema, tables=tables, epsilon=epsilon, k=k)
+            progress(key, len(frames[key]))
+    return Model(schema=schema, tables=tables, epsilon=epsilon, k=k, privacy=accountant,
+                 public=tuple(p for p in public), cap=cap)
+
+
+def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.DataFrame],
+               children: dict[str, list[tuple[str, ForeignKey]]], tables: dict[str, TableModel],
+               delta_of: dict[str, int], accountant: Accountant, rho: float, cap: int, k: int,
+               rng: np.random.Generator) -> TableModel:
+    table = schema.table(key)
+    private = key in delta_of
+    own_delta = float(delta_of.get(key, 0))
+    frame = frames[key].copy()
+    cols = [ColumnModel.profile(table, c, frame[c.name]) for c in table.writable_columns if c.name in frame.columns]
+    units: dict[str, str | None] = {cm.name: numeric_unit(table.column(cm.name), cm.kind)
+                                    for cm in cols if cm.kind in LEARNED}
+    sens: dict[str, float] = {c: own_delta for c in units}
+    counts = []
+    for child_key, fk in children[key]:
+        node = "#" + fk_id(child_key, fk)
+        frame[node] = np.minimum(children_per_parent(frame, frames[child_key], fk), 1000)
+        units[node] = "int"
+        sens[node] = own_delta + 2.0 * delta_of.get(child_key, 0)
+        counts.append((node, fk_id(child_key, fk), child_key, fk))
+    budget = TableBudget(accountant, key, rho, sens, rng) if rho > 0 else None
+    primary = _primary(schema, the_plan, table, frames)
+    labels = {c: _public_domain(table.column(c)) for c in units
+              if not c.startswith("#") and table.column(c).type.kind in (TypeKind.ENUM, TypeKind.BOOLEAN)}
+    probe = BayesNetGenerator(table, units=units, k=k, labels=labels)
+    context: list[tuple[str, str]] = []
+    context_frame = pd.DataFrame(index=frame.index)
+    if primary is not None and len(frame):
+        parent = tables[primary.referred]
+        joined = _join_parent(frame, frames[primary.referred], primary)
+        if budget is None:
+            codes = probe.discretize(frame)
+            chosen = _context_columns(parent, codes, {n: probe.discretizers[n].cardinality for n in codes}, joined)
+        else:  # a data-independent choice: the parent's first learned columns
+            chosen = [cm.name for cm in parent.columns
+                      if cm.kind in LEARNED and cm.kind is not ColumnKind.CONSTANT][:MAX_CONTEXT]
+        for pc in chosen:
+            context.append(("^" + pc, pc))
+            context_frame["^" + pc] = joined[pc].to_numpy()
+            sens["^" + pc] = own_delta
+    scalars = _Scalars(budget, own_delta, 1 + len(cols) + len(table.foreign_keys) + len(counts))
+    n_rows = scalars.count(len(frame), "row count") if private else float(len(frame))
+    gen = BayesNetGenerator(
+        table, units=units, k=k, labels=labels, discretizers=probe.discretizers if budget is None else None,
+        n_public=int(n_rows),
+        context={node: tables[primary.referred].generator.discretizers[pc] for node, pc in context}
+        if primary is not None else {})
+    gen.fit(frame, context=context_frame, budget=budget if budget is not None else math.inf)
+    if private:  # NULL rates of nullable generated columns; text lengths are not released
+        cols = [c if c.kind in LEARNED else ColumnModel(c.name, c.kind, scalars.rate(
+            frame[c.name].isna().sum(), n_rows, f"nulls {c.name}") if table.column(c.name).nullable else 0.0, ())
+            for c in cols]
+    fk_nulls = {}
+    for fk in table.foreign_keys:
+        nulls = float(frame.loc[:, list(fk.columns)].isna().any(axis=1).sum())
+        nullable = all(table.column(c).nullable for c in fk.columns)
+        fk_nulls[fk_id(key, fk)] = (0.0 if not nullable else scalars.rate(nulls, n_rows, f"nulls {fk_id(key, fk)}")
+                                    if private else nulls / max(len(frame), 1))
+    means = []
+    for node, child, child_key, fk in counts:
+        linked = float(frames[child_key].loc[:, list(fk.columns)].notna().all(axis=1).sum())
+        if child_key in delta_of or private:
+            linked = scalars.count(linked, f"rows linked by {child}", delta_of.get(child_key, 1))
+        means.append((node, child, linked / max(n_rows, 1.0)))
+    null_parent_rate = 0.0
+    if primary is not None and len(frame) and all(table.column(c).nullable for c in primary.columns):
+        orphans = float(frame.loc[:, list(primary.columns)].isna().any(axis=1).sum())
+        if private:
+            orphans = scalars.count(orphans, f"rows without {primary.referred}")
+        null_parent_rate = orphans / max(float(tables[primary.referred].rows), 1.0)
+    return TableModel(
+        key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
+        primary=None if primary is None else fk_id(key, primary), context=tuple(context),
+        counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate)
+
+
+def _public_domain(col: Column) -> tuple[object, ...]:
+    """Values a column can take that the schema already states: enum labels, booleans."""
+    return tuple(col.type.labels) if col.type.kind is TypeKind.ENUM else (False, True)
+
+
+class _Scalars:
+    """Noisy counts from a table's scalar share; exact when the table releases nothing private."""
+
+    def __init__(self, budget: TableBudget | None, sensitivity: float, parts: int) -> None:
+        self.budget, self.sensitivity, self.parts = budget, sensitivity, parts
+
+    def count(self, value: float, label: str, sensitivity: float | None = None) -> float:
+        if self.budget is None:
+            return float(value)
+        return dp_count(float(value), self.budget, sensitivity or self.sensitivity or 1.0, label, self.parts)
+
+    def rate(self, value: float, n: float, label: str) -> float:
+        return min(self.count(value, label) / max(n, 1.0), 1.0)
 
 
 def _join_parent(frame: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey) -> pd.DataFrame:

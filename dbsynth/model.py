@@ -23,6 +23,7 @@ from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
 from dbsynth.graph import Plan, plan
+from dbsynth.privacy.accountant import Accountant
 from dbsynth.relational import (
     assign_foreign_keys,
     degree_assignment,
@@ -94,6 +95,9 @@ class Model:
     tables: dict[str, TableModel]
     epsilon: float = math.inf
     k: int = 2
+    privacy: Accountant | None = None
+    public: tuple[str, ...] = ()
+    cap: int = 5
 
     @property
     def plan(self) -> Plan:
@@ -173,7 +177,7 @@ class Model:
             for node, pcol in tm.context:
                 context[node] = _take(pframe[pcol], parent_idx).to_numpy()
         sampled = tm.generator.sample(n, rng=net_rng, parent_context=context)
-        learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#")}
+        learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#") and tm.generator.released(c)}
         result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
         for node, child, mean in tm.counts:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)

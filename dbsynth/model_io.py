@@ -22,6 +22,7 @@ import pandas as pd
 from dbsynth.errors import DbsynthError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import ColumnModel, Model, TableModel
+from dbsynth.privacy.accountant import Accountant
 from dbsynth.schema.model import Schema
 from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
 from dbsynth.semantics import ColumnKind
@@ -75,7 +76,10 @@ def save(model: Model, path: str | Path) -> Path:
         "version": FORMAT_VERSION,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "fingerprint": fingerprint(model.schema),
-        "params": {"epsilon": "inf" if math.isinf(model.epsilon) else model.epsilon, "k": model.k},
+        "params": {"epsilon": "inf" if math.isinf(model.epsilon) else model.epsilon, "k": model.k,
+                   "public": list(model.public), "cap": model.cap,
+                   "differential_privacy": not math.isinf(model.epsilon)},
+        "privacy": None if model.privacy is None else model.privacy.to_json(),
         "schema": schema_to_dict(model.schema),
         "tables": tables,
     }
@@ -119,8 +123,10 @@ def load(path: str | Path) -> Model:
             null_parent_rate=t["null_parent_rate"],
         )
     eps = doc["params"]["epsilon"]
+    privacy = doc.get("privacy")
     return Model(schema=schema, tables=tables, epsilon=math.inf if eps == "inf" else float(eps),
-                 k=doc["params"]["k"])
+                 k=doc["params"]["k"], privacy=None if privacy is None else Accountant.from_json(privacy),
+                 public=tuple(doc["params"].get("public", ())), cap=int(doc["params"].get("cap", 5)))
 
 
 def schema_diff(model: Schema, target: Schema) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,13 @@ class TableGenerator(ABC):
     def columns(self) -> tuple[str, ...]:
         """The columns this generator produces."""
 
-    def fit(self, frame: pd.DataFrame, *, context: pd.DataFrame | None = None,
-            budget: float | None = None) -> None:
-        """Learn from the table's rows (``context``: attributes of referenced rows; ``budget``: ε)."""
+    def fit(self, frame: pd.DataFrame, *, context: pd.DataFrame | None = None, budget: Any = None) -> None:
+        """Learn from the table's rows. ``context``: attributes of the referenced parent rows;
+        ``budget``: ``None``/``inf`` for exact statistics, or the table's
+        :class:`~dbsynth.privacy.budget.TableBudget` for differentially private ones."""
         self._fit(frame, context=context, budget=budget)
 
-    def _fit(self, frame: pd.DataFrame, *, context: pd.DataFrame | None, budget: float | None) -> None:
+    def _fit(self, frame: pd.DataFrame, *, context: pd.DataFrame | None, budget: Any) -> None:
         return None
 
     def sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str] | None = None,

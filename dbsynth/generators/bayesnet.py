@@ -28,6 +28,8 @@ import pandas as pd
 from dbsynth.errors import DbsynthError
 from dbsynth.generators.base import TableGenerator
 from dbsynth.generators.discretize import Discretizer, fit_discretizer
+from dbsynth.privacy.budget import TableBudget
+from dbsynth.privacy.release import dp_cpt, dp_discretizer, mi_sensitivity, pick
 from dbsynth.schema.model import Table
 
 __all__ = ["BayesNet", "BayesNetGenerator", "Node", "mutual_information"]
@@ -77,35 +79,52 @@ class BayesNet:
 
     @classmethod
     def fit(cls, codes: dict[str, np.ndarray], cards: dict[str, int], *, context: tuple[str, ...] = (),
-            k: int = 2) -> BayesNet:
+            k: int = 2, budget: TableBudget | None = None, n_public: int | None = None,
+            not_null: frozenset[str] = frozenset()) -> BayesNet:
+        """Greedy structure plus CPTs. With a ``budget`` every choice that touches a private node is
+        made by the exponential mechanism and every such CPT comes from noisy counts; ``n_public`` is
+        the (noisy) row count the sensitivities use."""
         n = len(next(iter(codes.values()))) if codes else 0
+        n_cfg = n if n_public is None else n_public
         names_all = list(codes)
         pair = {(a, b): mutual_information(codes[a], cards[a], [codes[b]], [cards[b]])
                 for a in names_all for b in names_all if a != b}
         placed = [Node(c, cards[c]) for c in context]
         todo = [c for c in codes if c not in context]
+        parts = len(todo)
+
+        def delta(nodes: tuple[str, ...]) -> float:
+            return max((budget.node_sensitivity.get(x, 0.0) for x in nodes), default=0.0) if budget else 0.0
+
         if not placed and todo:
-            # start from the node that shares most information with the others
-            first = max(todo, key=lambda c: sum(pair[(c, o)] for o in todo if o != c))
-            placed.append(_node(first, (), codes, cards))
+            if budget is not None and any(budget.private(x) for x in todo):
+                first = todo[int(budget.rng.integers(len(todo)))]
+            else:  # start from the node that shares most information with the others
+                first = max(todo, key=lambda c: sum(pair[(c, o)] for o in todo if o != c))
+            placed.append(_node(first, (), codes, cards, budget, delta((first,)), parts, first in not_null))
             todo.remove(first)
         while todo:
             names = [p.name for p in placed]
-            best: tuple[float, str, tuple[str, ...]] | None = None
+            options: list[tuple[float, str, tuple[str, ...]]] = []
             for x in todo:
                 ranked = sorted((-pair[(x, p)], p) for p in names)
-                candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]]
+                candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]] if budget is None else names
+                options.append((0.0, x, ()))
                 for size in range(1, min(k, len(candidates)) + 1):
                     for parents in itertools.combinations(candidates, size):
                         configs = int(np.prod([cards[p] for p in parents]))
-                        if configs > MAX_PARENT_CONFIGS or configs > max(n, 64):
+                        if configs > MAX_PARENT_CONFIGS or configs > max(n_cfg, 64):
                             continue
                         mi = pair[(x, parents[0])] if size == 1 else mutual_information(
                             codes[x], cards[x], [codes[p] for p in parents], [cards[p] for p in parents])
-                        if best is None or mi > best[0] + 1e-12:
-                            best = (mi, x, tuple(parents))
-            x, parents = (todo[0], ()) if best is None else (best[1], best[2])
-            placed.append(_node(x, parents, codes, cards))
+                        options.append((mi, x, tuple(parents)))
+            sens = max(delta((x, *ps)) for _, x, ps in options) * mi_sensitivity(n_cfg)
+            if budget is not None and sens > 0:
+                chosen = options[pick([o[0] for o in options], sens, budget, f"structure {options[0][1]}…", parts)]
+            else:
+                chosen = max(options, key=lambda o: o[0])
+            _, x, parents = chosen
+            placed.append(_node(x, parents, codes, cards, budget, delta((x, *parents)), parts, x in not_null))
             todo.remove(x)
         return cls(placed)
 
@@ -143,12 +162,24 @@ class BayesNet:
                          None if d["cpt"] is None else arrays[d["cpt"]]) for d in data])
 
 
-def _node(name: str, parents: tuple[str, ...], codes: dict[str, np.ndarray], cards: dict[str, int]) -> Node:
+def _node(name: str, parents: tuple[str, ...], codes: dict[str, np.ndarray], cards: dict[str, int],
+          budget: TableBudget | None = None, sensitivity: float = 0.0, parts: int = 1,
+          not_null: bool = False) -> Node:
+    """A node and its CPT; ``not_null`` gives the NULL state (always the last) probability zero —
+    the schema says so, so it costs no privacy."""
     card = cards[name]
     cfg, size = _joint([codes[p] for p in parents], [cards[p] for p in parents])
     if not parents:
         cfg, size = np.zeros(len(codes[name]), dtype=np.int64), 1
     counts = np.bincount(cfg * card + codes[name], minlength=size * card).reshape(size, card).astype(float)
+    if budget is not None and sensitivity > 0:
+        cpt = dp_cpt(counts, sensitivity, budget, f"cpt {name}", parts)
+        if not_null and card > 1:
+            cpt[:, -1] = 0.0
+            totals = cpt.sum(axis=1, keepdims=True)
+            cpt = np.where(totals > 0, cpt / np.maximum(totals, 1e-12), 1.0 / (card - 1))
+            cpt[:, -1] = 0.0
+        return Node(name, card, parents, cpt)
     marginal = np.bincount(codes[name], minlength=card).astype(float)
     marginal = marginal / marginal.sum() if marginal.sum() else np.full(card, 1.0 / card)
     totals = counts.sum(axis=1, keepdims=True)
@@ -198,9 +229,12 @@ class BayesNetGenerator(TableGenerator):
 
     def __init__(self, table: Table, *, units: Mapping[str, str | None],
                  context: Mapping[str, Discretizer] | None = None, k: int = 2,
-                 discretizers: Mapping[str, Discretizer] | None = None, net: BayesNet | None = None) -> None:
+                 discretizers: Mapping[str, Discretizer] | None = None, net: BayesNet | None = None,
+                 labels: Mapping[str, tuple[Any, ...]] | None = None, n_public: int | None = None) -> None:
         super().__init__(table)
         self.units = dict(units)
+        self.labels = dict(labels or {})  # public domains: enum labels, booleans
+        self.n_public = n_public
         self.context = dict(context or {})
         self.k = k
         self.discretizers: dict[str, Discretizer] = dict(discretizers or {})
@@ -217,15 +251,24 @@ class BayesNetGenerator(TableGenerator):
                 self.discretizers[col] = fit_discretizer(frame[col], unit)
         return {c: self.discretizers[c].encode(frame[c]) for c in self.units}
 
-    def _fit(self, frame: pd.DataFrame, *, context: pd.DataFrame | None, budget: float | None) -> None:
-        if budget is not None and not math.isinf(budget):
-            raise DbsynthError("differential privacy is not available yet: fit with --epsilon inf")
+    def _fit(self, frame: pd.DataFrame, *, context: pd.DataFrame | None, budget: Any) -> None:
+        dp = budget if isinstance(budget, TableBudget) else None
+        if dp is None and budget is not None and not math.isinf(budget):
+            raise DbsynthError("a finite budget needs a TableBudget from the privacy accountant")
+        if dp is not None:
+            private = [c for c in self.units if dp.private(c) and c not in self.discretizers]
+            for col in private:
+                unit = "count" if col.startswith("#") else self.units[col]
+                self.discretizers[col] = dp_discretizer(frame[col], unit, labels=self.labels.get(col), node=col,
+                                                        budget=dp, parts=len(private))
         codes = self.discretize(frame)
         for node, disc in self.context.items():
             assert context is not None, "context columns need a context frame"
             codes[node] = disc.encode(context[node])
         cards = {n: (self.context.get(n) or self.discretizers[n]).cardinality for n in codes}
-        self.net = BayesNet.fit(codes, cards, context=tuple(self.context), k=self.k) if codes else BayesNet()
+        not_null = frozenset(c for c in self.units if not c.startswith("#") and not self.table.column(c).nullable)
+        self.net = BayesNet.fit(codes, cards, context=tuple(self.context), k=self.k, budget=dp,
+                                n_public=self.n_public, not_null=not_null) if codes else BayesNet()
 
     def _sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str],
                 parent_context: pd.DataFrame | None) -> pd.DataFrame:
@@ -238,6 +281,12 @@ class BayesNetGenerator(TableGenerator):
         codes = self.net.sample(n, rng, evidence) if self.net.nodes else {}
         return pd.DataFrame({c: self.discretizers[c].decode(codes[c], rng).to_numpy() for c in columns},
                             index=pd.RangeIndex(n))
+
+    def released(self, column: str) -> bool:
+        """Whether the column's domain holds any value (under DP a rare-valued column may hold none;
+        it is then generated schema-only)."""
+        d = self.discretizers.get(column)
+        return d is not None and (d.kind == "bins" or any(v is not None for v in d.values))
 
     def to_json(self, arrays: dict[str, np.ndarray], prefix: str) -> dict[str, Any]:
         return {"units": self.units, "k": self.k,

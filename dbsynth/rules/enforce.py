@@ -103,9 +103,11 @@ def enforce(
                 todo[c] = todo[c] | bad if c in todo else bad
         for c, rows in todo.items():
             k = int(rows.sum())
-            values = resample(c, k, rng).to_numpy()
+            values = resample(c, k, rng)
             col = frame[c]
-            if col.dtype.kind in "iufb" and pd.isna(values).any():
-                frame[c] = col = col.astype(object)
-            frame.loc[rows, c] = values
+            if col.dtype.kind == "M":
+                values = pd.to_datetime(values, utc=getattr(col.dtype, "tz", None) is not None).astype(col.dtype)
+            elif col.dtype.kind in "iufb" and values.isna().any():
+                frame[c] = col.astype(object)
+            frame.loc[rows, c] = values.to_numpy()
     return frame

@@ -1,0 +1,88 @@
+"""One zero-concentrated-DP (zCDP) accountant per fit, and its ledger.
+
+zCDP composes by adding ρ, and converts to (ε, δ)-DP by ε = ρ + 2·√(ρ·ln(1/δ)) (Bun & Steinke 2016,
+Prop. 1.3). The requested (ε, δ) is turned into a total ρ once; every mechanism draws its share from
+the accountant, which refuses to overspend and records what was released, with which mechanism and
+at what noise scale, in the ledger that the model file carries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from dbsynth.errors import DbsynthError
+
+__all__ = ["Accountant", "LedgerEntry", "eps_from_rho", "rho_from_eps"]
+
+DEFAULT_EPSILON = 1.0
+DEFAULT_DELTA = 1e-6
+
+
+def rho_from_eps(epsilon: float, delta: float) -> float:
+    """The largest ρ whose (ε, δ) conversion stays within ``epsilon``."""
+    if epsilon <= 0 or not 0 < delta < 1:
+        raise DbsynthError(f"need epsilon > 0 and 0 < delta < 1 (got {epsilon}, {delta})")
+    if math.isinf(epsilon):
+        return math.inf
+    log = math.log(1 / delta)
+    return (math.sqrt(log + epsilon) - math.sqrt(log)) ** 2
+
+
+def eps_from_rho(rho: float, delta: float) -> float:
+    if math.isinf(rho):
+        return math.inf
+    return rho + 2 * math.sqrt(rho * math.log(1 / delta))
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One release: what (``table``/``component``), how (``mechanism``, ``scale`` of its noise, the
+    per-unit ``sensitivity``) and for how much ρ."""
+
+    table: str
+    component: str
+    mechanism: str
+    rho: float
+    sensitivity: float
+    scale: float
+
+
+@dataclass
+class Accountant:
+    epsilon: float
+    delta: float
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+    @property
+    def total_rho(self) -> float:
+        return rho_from_eps(self.epsilon, self.delta)
+
+    @property
+    def spent_rho(self) -> float:
+        return sum(e.rho for e in self.entries)
+
+    @property
+    def spent_epsilon(self) -> float:
+        return eps_from_rho(self.spent_rho, self.delta) if self.entries else 0.0
+
+    def spend(self, table: str, component: str, mechanism: str, rho: float, *, sensitivity: float,
+              scale: float) -> None:
+        if rho <= 0:
+            raise DbsynthError(f"internal: non-positive ρ for {table}/{component}")
+        if self.spent_rho + rho > self.total_rho * (1 + 1e-9):
+            raise DbsynthError(f"privacy budget exhausted at {table}/{component}: spent ρ={self.spent_rho:.4g} "
+                               f"of {self.total_rho:.4g}")
+        self.entries.append(LedgerEntry(table, component, mechanism, rho, sensitivity, scale))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"epsilon": "inf" if math.isinf(self.epsilon) else self.epsilon, "delta": self.delta,
+                "total_rho": None if math.isinf(self.total_rho) else self.total_rho,
+                "spent_rho": self.spent_rho, "spent_epsilon": self.spent_epsilon,
+                "entries": [asdict(e) for e in self.entries]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Accountant:
+        eps = math.inf if data["epsilon"] == "inf" else float(data["epsilon"])
+        return cls(eps, float(data["delta"]), [LedgerEntry(**e) for e in data["entries"]])

@@ -1,0 +1,100 @@
+"""Differentially private releases used by learning: row counts, column domains (thresholded
+categories, DP-quantile bins, fixed count bins), structure choices and noisy CPTs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.generators.discretize import Discretizer, _numeric, _restore
+from dbsynth.privacy.budget import TableBudget
+from dbsynth.privacy.mechanisms import dp_quantiles, exponential, gaussian, gaussian_sigma
+
+__all__ = ["COUNT_EDGES", "dp_count", "dp_cpt", "dp_discretizer", "mi_sensitivity", "pick"]
+
+COUNT_EDGES = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 1001)
+DP_BINS = 8
+
+
+def dp_count(n: float, budget: TableBudget, sensitivity: float, label: str, parts: int) -> float:
+    """A noisy, non-negative count (a row count, a number of NULLs) from the table's scalar share."""
+    rho = budget.part("scalars", parts)
+    noisy = gaussian(np.array([float(n)]), sensitivity, rho, budget.rng)[0]
+    budget.accountant.spend(budget.table, label, "gaussian", rho, sensitivity=sensitivity,
+                            scale=gaussian_sigma(sensitivity, rho))
+    return max(float(noisy), 0.0)
+
+
+def _grid(unit: str) -> np.ndarray:
+    if unit.startswith("datetime") or unit == "date":
+        months = pd.date_range("1900-01-01", "2100-01-01", freq="MS")
+        return months.to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
+    steps = np.array([1, 1.5, 2, 3, 5, 7])
+    pos = np.concatenate([steps * 10.0**k for k in range(-3, 13)])
+    return np.unique(np.concatenate([-pos, [0.0], pos]))
+
+
+def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object, ...] | None, node: str,
+                   budget: TableBudget, parts: int) -> Discretizer:
+    """A discretiser whose every data-dependent part is released under DP.
+
+    Categories: public ``labels`` (enum labels, booleans) need no budget; otherwise only values whose
+    noisy count clears 3Δ + σ·√(2·ln(1/δ)) are released, so a value held by a handful of rows never
+    appears. Numbers and datetimes: DP quantiles over a data-independent grid — never the exact
+    minimum or maximum. Children-per-parent counts: fixed bins, no budget.
+    """
+    sens = budget.node_sensitivity[node]
+    rho = budget.part("domain", parts)
+    if unit == "count":
+        return Discretizer("bins", edges=tuple(float(e) for e in COUNT_EDGES), unit="int", has_null=True)
+    if labels is not None:
+        return Discretizer("values", values=tuple(labels), has_null=True)
+    present = series.dropna()
+    if unit is None or present.nunique() <= 20:
+        counts = present.astype(object).map(lambda v: v.item() if isinstance(v, np.generic) else v).value_counts()
+        sigma = gaussian_sigma(sens, rho)
+        noisy = gaussian(counts.to_numpy(dtype=float), sens, rho, budget.rng)
+        budget.accountant.spend(budget.table, f"domain {node}", "gaussian threshold", rho, sensitivity=sens,
+                                scale=sigma)
+        tau = 3 * sens + sigma * math.sqrt(2 * math.log(1 / budget.accountant.delta))
+        kept = [v for v, c in zip(counts.index, noisy, strict=True) if c > tau]
+        if unit is not None:
+            kept = [_restore(float(_numeric(pd.Series([v]), unit)[0]), unit) for v in kept]
+        kept = sorted(kept, key=lambda v: (str(type(v)), v))
+        return Discretizer("values", values=tuple(kept) or (None,), has_null=True)
+    x = _numeric(present, unit)
+    qs = np.linspace(0, 1, DP_BINS + 1)
+    edges = np.unique(dp_quantiles(x, _grid(unit), qs, rho, sens, budget.rng))
+    budget.accountant.spend(budget.table, f"domain {node}", "exponential (quantiles)", rho, sensitivity=sens,
+                            scale=math.sqrt(8 * rho / len(qs)))
+    if len(edges) < 2:
+        edges = np.array([edges[0], edges[0] + 1.0])
+    return Discretizer("bins", edges=tuple(float(e) for e in edges), unit=unit, has_null=True)
+
+
+def mi_sensitivity(n: int) -> float:
+    """Sensitivity of mutual information to one row (PrivBayes, Zhang et al. 2017, Lemma 4.1)."""
+    n = max(n, 3)
+    return (2 / n) * math.log((n + 1) / 2) + ((n - 1) / n) * math.log((n + 1) / (n - 1))
+
+
+def pick(scores: list[float], sensitivity: float, budget: TableBudget, label: str, parts: int) -> int:
+    rho = budget.part("structure", parts)
+    budget.accountant.spend(budget.table, label, "exponential", rho, sensitivity=sensitivity,
+                            scale=math.sqrt(8 * rho))
+    return exponential(np.asarray(scores), sensitivity, rho, budget.rng)
+
+
+def dp_cpt(counts: np.ndarray, sensitivity: float, budget: TableBudget, label: str, parts: int) -> np.ndarray:
+    """Noisy joint counts → a CPT: Gaussian noise, negatives clipped, rows normalised; a parent
+    configuration left empty falls back to the node's (noisy) marginal, so rows stay consistent."""
+    rho = budget.part("cpt", parts)
+    noisy = np.clip(gaussian(counts, sensitivity, rho, budget.rng), 0, None)
+    budget.accountant.spend(budget.table, label, "gaussian", rho, sensitivity=sensitivity,
+                            scale=gaussian_sigma(sensitivity, rho))
+    marginal = noisy.sum(axis=0)
+    marginal = marginal / marginal.sum() if marginal.sum() > 0 else np.full(counts.shape[1], 1 / counts.shape[1])
+    totals = noisy.sum(axis=1, keepdims=True)
+    return np.where(totals > 0, noisy / np.maximum(totals, 1e-12), marginal)
