@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from dbsynth.generators.discretize import Discretizer, _numeric, _restore
+from dbsynth.generators.discretize import Discretizer, _numeric
 from dbsynth.privacy.budget import TableBudget
-from dbsynth.privacy.mechanisms import dp_quantiles, exponential, gaussian, gaussian_sigma
+from dbsynth.privacy.mechanisms import exponential, gaussian, gaussian_sigma
 
 __all__ = ["COUNT_EDGES", "dp_count", "dp_cpt", "dp_discretizer", "mi_sensitivity", "pick"]
 
@@ -28,6 +28,8 @@ def dp_count(n: float, budget: TableBudget, sensitivity: float, label: str, part
 
 
 def _grid(unit: str) -> np.ndarray:
+    """Data-independent bin boundaries: months 1900–2100 for dates, a signed 1-1.5-2-3-5-7 series
+    for numbers."""
     if unit.startswith("datetime") or unit == "date":
         months = pd.date_range("1900-01-01", "2100-01-01", freq="MS")
         return months.to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
@@ -36,41 +38,55 @@ def _grid(unit: str) -> np.ndarray:
     return np.unique(np.concatenate([-pos, [0.0], pos]))
 
 
+def _threshold(sens: float, sigma: float, delta: float) -> float:
+    return 3 * sens + sigma * math.sqrt(2 * math.log(1 / delta))
+
+
 def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object, ...] | None, node: str,
                    budget: TableBudget, parts: int) -> Discretizer:
     """A discretiser whose every data-dependent part is released under DP.
 
-    Categories: public ``labels`` (enum labels, booleans) need no budget; otherwise only values whose
-    noisy count clears 3Δ + σ·√(2·ln(1/δ)) are released, so a value held by a handful of rows never
-    appears. Numbers and datetimes: DP quantiles over a data-independent grid — never the exact
-    minimum or maximum. Children-per-parent counts: fixed bins, no budget.
+    - Public domains (enum labels, booleans) need no budget; children-per-parent counts use fixed
+      bins.
+    - Categories: a noisy count per value; only values clearing 3Δ + σ·√(2·ln(1/δ)) are released,
+      so a value held by a handful of rows never appears.
+    - Numbers and datetimes: a noisy histogram over a data-independent grid, thresholded the same
+      way; the bins are the released grid cells merged by the noisy counts' quantiles — never the
+      exact minimum or maximum.
+    A column with nothing above the threshold gets an empty domain and is generated schema-only.
     """
-    sens = budget.node_sensitivity[node]
-    rho = budget.part("domain", parts)
     if unit == "count":
         return Discretizer("bins", edges=tuple(float(e) for e in COUNT_EDGES), unit="int", has_null=True)
     if labels is not None:
         return Discretizer("values", values=tuple(labels), has_null=True)
+    sens = budget.node_sensitivity[node]
+    rho = budget.part("domain", parts)
+    sigma = gaussian_sigma(sens, rho)
+    tau = _threshold(sens, sigma, budget.accountant.delta)
     present = series.dropna()
-    if unit is None or present.nunique() <= 20:
+    if unit is None:
         counts = present.astype(object).map(lambda v: v.item() if isinstance(v, np.generic) else v).value_counts()
-        sigma = gaussian_sigma(sens, rho)
         noisy = gaussian(counts.to_numpy(dtype=float), sens, rho, budget.rng)
-        budget.accountant.spend(budget.table, f"domain {node}", "gaussian threshold", rho, sensitivity=sens,
+        budget.accountant.spend(budget.table, f"domain {node}", "gaussian, thresholded", rho, sensitivity=sens,
                                 scale=sigma)
-        tau = 3 * sens + sigma * math.sqrt(2 * math.log(1 / budget.accountant.delta))
-        kept = [v for v, c in zip(counts.index, noisy, strict=True) if c > tau]
-        if unit is not None:
-            kept = [_restore(float(_numeric(pd.Series([v]), unit)[0]), unit) for v in kept]
-        kept = sorted(kept, key=lambda v: (str(type(v)), v))
+        kept = sorted((v for v, c in zip(counts.index, noisy, strict=True) if c > tau), key=lambda v: (str(type(v)), v))
         return Discretizer("values", values=tuple(kept) or (None,), has_null=True)
+    grid = _grid(unit)
     x = _numeric(present, unit)
-    qs = np.linspace(0, 1, DP_BINS + 1)
-    edges = np.unique(dp_quantiles(x, _grid(unit), qs, rho, sens, budget.rng))
-    budget.accountant.spend(budget.table, f"domain {node}", "exponential (quantiles)", rho, sensitivity=sens,
-                            scale=math.sqrt(8 * rho / len(qs)))
-    if len(edges) < 2:
-        edges = np.array([edges[0], edges[0] + 1.0])
+    cells = np.bincount(np.clip(np.searchsorted(grid, x, side="right") - 1, 0, len(grid) - 2),
+                        minlength=len(grid) - 1).astype(float)
+    occupied = np.flatnonzero(cells)  # only cells with rows can clear the threshold (stability)
+    noisy = gaussian(cells[occupied], sens, rho, budget.rng)
+    budget.accountant.spend(budget.table, f"domain {node}", "gaussian histogram, thresholded", rho,
+                            sensitivity=sens, scale=sigma)
+    keep = occupied[noisy > tau]
+    if len(keep) == 0:
+        return Discretizer("values", values=(None,), has_null=True)
+    weights = np.clip(noisy[noisy > tau], 0, None)
+    cum = np.cumsum(weights) / weights.sum()
+    cuts = np.unique(np.searchsorted(cum, np.linspace(0, 1, DP_BINS + 1)[1:-1]))
+    groups = np.split(keep, cuts[(cuts > 0) & (cuts < len(keep))])
+    edges = [grid[g[0]] for g in groups] + [grid[keep[-1] + 1]]
     return Discretizer("bins", edges=tuple(float(e) for e in edges), unit=unit, has_null=True)
 
 

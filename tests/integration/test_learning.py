@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +41,7 @@ def _ddl(name: str, tmp_path: Path) -> Path:
 def test_fit_generate_looks_like_the_source(name: str, source_databases: dict[str, str],
                                             pg_database: Callable[..., str], tmp_path: Path) -> None:
     source = source_databases[name]
-    model = dbsynth.fit(source)
+    model = dbsynth.fit(source, epsilon=math.inf)
     target = pg_database(_ddl(name, tmp_path))
     model.write(target, seed=3)
     real, synth = _frames(source), _frames(target)
@@ -66,7 +67,7 @@ def test_fit_generate_looks_like_the_source(name: str, source_databases: dict[st
 
 def test_child_column_and_count_follow_parent_attribute(pg_database: Callable[..., str]) -> None:
     source = pg_database(SCHEMAS / "learned" / "plan_usage.sql")
-    model = dbsynth.fit(source)
+    model = dbsynth.fit(source, epsilon=math.inf)
     frames = model.generate(seed=5)
     accounts, charges = frames["account"], frames["charge"]
     joined = charges.merge(accounts, on="account_id")
@@ -79,7 +80,7 @@ def test_child_column_and_count_follow_parent_attribute(pg_database: Callable[..
 
 def test_scales_and_model_file_round_trip(source_databases: dict[str, str], pg_database: Callable[..., str],
                                           tmp_path: Path) -> None:
-    model = dbsynth.fit(source_databases["pagila"])
+    model = dbsynth.fit(source_databases["pagila"], epsilon=math.inf)
     path = model.save(str(tmp_path / "pagila.dbsynth"))
     loaded = dbsynth.load(path)
     a = model.generate(seed=9, scale=0.1)
@@ -96,7 +97,7 @@ def test_scales_and_model_file_round_trip(source_databases: dict[str, str], pg_d
 
 def test_model_file_holds_no_personal_values_or_keys(source_databases: dict[str, str], tmp_path: Path) -> None:
     source = source_databases["pagila"]
-    model = dbsynth.fit(source)
+    model = dbsynth.fit(source, epsilon=math.inf)
     path = model.save(str(tmp_path / "m.dbsynth"))
     with zipfile.ZipFile(path) as z:
         doc = json.loads(z.read("model.json"))
@@ -130,7 +131,7 @@ def test_model_file_holds_no_personal_values_or_keys(source_databases: dict[str,
 
 def test_mismatched_target_lists_the_differences(source_databases: dict[str, str],
                                                  pg_database: Callable[..., str], tmp_path: Path) -> None:
-    model = dbsynth.fit(source_databases["chinook"])
+    model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
     ddl = chinook_ddl(tmp_path)
     changed = tmp_path / "changed.sql"
     changed.write_text(ddl.read_text() + "\nALTER TABLE genre ADD COLUMN mood varchar(20) NOT NULL;"
@@ -152,7 +153,7 @@ def test_cli_fit_generate_report(source_databases: dict[str, str], pg_database: 
     from tests.integration.test_cli_errors import dbsynth as run
 
     model = tmp_path / "chinook.dbsynth"
-    res = run("fit", source_databases["chinook"], "-o", str(model))
+    res = run("fit", source_databases["chinook"], "-o", str(model), "--epsilon", "inf")
     assert res.returncode == 0, res.stderr
     target = pg_database(chinook_ddl(tmp_path))
     res = run("generate", str(model), "--target", target, "--seed", "4")
@@ -162,5 +163,5 @@ def test_cli_fit_generate_report(source_databases: dict[str, str], pg_database: 
     data = json.loads(res.stdout)
     assert data["overall"]["score"] > 0.9
     assert set(data["overall"]) == {"score", "column_shapes", "pair_trends", "cardinality", "inter_table_trends"}
-    bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--epsilon", "1")
-    assert bad.returncode == 1 and "differential privacy" in bad.stderr
+    bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--public", "nosuch")
+    assert bad.returncode == 1 and "--public names unknown table(s) nosuch" in bad.stderr

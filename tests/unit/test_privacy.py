@@ -1,0 +1,62 @@
+"""The mechanisms' noise matches their parameters; the accountant composes as zCDP says."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dbsynth.errors import DbsynthError
+from dbsynth.privacy.accountant import Accountant, eps_from_rho, rho_from_eps
+from dbsynth.privacy.mechanisms import exponential, gaussian, gaussian_sigma, laplace, laplace_scale
+
+N = 200_000
+
+
+@pytest.mark.parametrize(("sens", "rho"), [(1.0, 0.5), (5.0, 0.01), (30.0, 2.0)])
+def test_gaussian_variance_matches_closed_form(sens: float, rho: float) -> None:
+    draws = gaussian(np.zeros(N), sens, rho, np.random.default_rng(1))
+    expected = sens**2 / (2 * rho)  # σ² = Δ²/(2ρ)
+    assert abs(draws.var() / expected - 1) < 0.02
+    assert abs(draws.mean()) < 4 * math.sqrt(expected / N)
+    assert gaussian_sigma(sens, rho) == pytest.approx(math.sqrt(expected))
+
+
+@pytest.mark.parametrize(("sens", "rho"), [(1.0, 0.5), (3.0, 0.02)])
+def test_laplace_variance_matches_closed_form(sens: float, rho: float) -> None:
+    draws = laplace(np.zeros(N), sens, rho, np.random.default_rng(2))
+    b = sens / math.sqrt(2 * rho)  # ε = √(2ρ), b = Δ/ε
+    assert laplace_scale(sens, rho) == pytest.approx(b)
+    assert abs(draws.var() / (2 * b * b) - 1) < 0.03
+
+
+def test_exponential_mechanism_frequencies_match_softmax() -> None:
+    scores = np.array([0.0, 1.0, 2.0, 4.0])
+    rho, sens = 0.5, 1.0
+    rng = np.random.default_rng(3)
+    picks = np.bincount([exponential(scores, sens, rho, rng) for _ in range(40_000)], minlength=4) / 40_000
+    eps = math.sqrt(8 * rho)
+    weights = np.exp(eps * scores / (2 * sens))
+    assert np.abs(picks - weights / weights.sum()).max() < 0.01
+
+
+@given(st.floats(0.01, 20), st.sampled_from([1e-5, 1e-6, 1e-9]))
+def test_rho_and_epsilon_convert_both_ways(eps: float, delta: float) -> None:
+    rho = rho_from_eps(eps, delta)
+    assert eps_from_rho(rho, delta) == pytest.approx(eps, rel=1e-9)
+
+
+def test_composition_adds_rho_and_never_exceeds_the_budget() -> None:
+    acc = Accountant(1.0, 1e-6)
+    k = 10
+    for i in range(k):
+        acc.spend("t", f"q{i}", "gaussian", acc.total_rho / k, sensitivity=1, scale=1)
+    # k Gaussian releases of ρ each compose to kρ, whose (ε, δ) is exactly the budget
+    assert acc.spent_rho == pytest.approx(acc.total_rho)
+    assert acc.spent_epsilon == pytest.approx(1.0)
+    with pytest.raises(DbsynthError, match="budget exhausted"):
+        acc.spend("t", "one more", "gaussian", 1e-6, sensitivity=1, scale=1)
+    assert Accountant.from_json(acc.to_json()).spent_rho == pytest.approx(acc.spent_rho)
