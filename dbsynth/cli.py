@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,15 @@ from rich.table import Table as RichTable
 from dbsynth import model_io
 from dbsynth.errors import DbsynthError, UsageError
 from dbsynth.learn import fit as fit_model
-from dbsynth.pipeline import Inspection, SeedResult, inspect_database, report_databases, seed, write_model
+from dbsynth.pipeline import (
+    Inspection,
+    SeedResult,
+    inspect_database,
+    privacy_databases,
+    report_databases,
+    seed,
+    write_model,
+)
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON
 from dbsynth.privacy.units import DEFAULT_CAP
 
@@ -178,9 +187,13 @@ def fit_cmd(
         "--public", help="A non-personal lookup table learned without noise (repeatable).")] = None,
     cap: Annotated[int, typer.Option("--cap", help="Children per parent used in learning, per privacy unit.")]
     = DEFAULT_CAP,
+    holdout: Annotated[float, typer.Option(
+        "--holdout", help="Fraction of private rows set aside for the privacy report.")] = 0.0,
+    seed_: Annotated[int, typer.Option("--seed", help="Seed of the privacy noise and the holdout split.")] = 0,
 ) -> None:
     """Learn a model of a database and save it as a model file (no row of it is stored)."""
-    model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, public=public or [], cap=cap)
+    model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, public=public or [], cap=cap,
+                      holdout=holdout, seed=seed_)
     model_io.save(model, output)
     rows = sum(t.rows for t in model.tables.values())
     spent = model.privacy.spent_epsilon if model.privacy else 0.0
@@ -242,12 +255,19 @@ def report_cmd(
     real: Annotated[str, typer.Argument(help="URL of the real database.")],
     synth: Annotated[str, typer.Argument(help="URL of the synthetic database.")],
     schema: Annotated[list[str] | None, typer.Option("--schema")] = None,
+    model_path: Annotated[Path | None, typer.Option(
+        "--model", help="The model the synthetic data came from: adds the privacy report.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Fidelity of a synthetic database against the real one (SDMetrics' four properties)."""
+    """Fidelity of a synthetic database against the real one (SDMetrics' four properties), and with
+    --model the privacy report (exact matches, distance to closest record, membership inference)."""
     rep = report_databases(real, synth, schemas=schema)
+    priv = privacy_databases(real, synth, model_io.load(model_path)) if model_path else None
     if as_json:
-        out.print_json(json.dumps(rep.to_json()))
+        doc = rep.to_json()
+        if priv is not None:
+            doc["privacy"] = [asdict(p) for p in priv]
+        out.print_json(json.dumps(doc))
         return
     tbl = RichTable(title="fidelity (1.0 = indistinguishable)")
     for col in ("table", "column shapes", "pair trends"):
@@ -261,6 +281,14 @@ def report_cmd(
     out.print(tbl)
     for k, v in rep.overall().items():
         out.print(f"{k}: {fmt(v)}")
+    if priv:
+        ptbl = RichTable(title="privacy (per private table)")
+        for col in ("table", "exact matches", "DCR synthetic", "DCR holdout", "ratio", "MIA AUC"):
+            ptbl.add_column(col)
+        for p in priv:
+            ptbl.add_row(p.table, f"{p.exact_match_rate:.3f}", f"{p.dcr_synthetic:.4f}", f"{p.dcr_holdout:.4f}",
+                         f"{p.dcr_ratio:.2f}", f"{p.mia_auc:.3f}")
+        out.print(ptbl)
 
 
 @app.command()

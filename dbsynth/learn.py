@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON, Accountant
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.release import dp_count
-from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions
+from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions, holdout_mask
 from dbsynth.relational import children_per_parent, fk_id
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 LEARNED = {ColumnKind.CATEGORICAL, ColumnKind.NUMERIC, ColumnKind.DATETIME, ColumnKind.BOOLEAN,
            ColumnKind.CONSTANT}
 MAX_CONTEXT = 3
+PUBLIC_COUNT_BOUND = 50
 Progress = Callable[[str, int], None]
 
 
@@ -51,17 +52,21 @@ def numeric_unit(col: Column, kind: ColumnKind) -> str | None:
     return "float"
 
 
-def _primary(schema: Schema, the_plan: Plan, table: Table, frames: dict[str, pd.DataFrame]) -> ForeignKey | None:
+def _primary(schema: Schema, the_plan: Plan, table: Table, frames: dict[str, pd.DataFrame],
+             private: Collection[str] = ()) -> ForeignKey | None:
     """The FK whose referenced rows drive this table's row count: the one that covers the most
-    distinct parent rows (rental → inventory, invoice_line → invoice, track → album)."""
-    best: tuple[int, int, ForeignKey] | None = None
+    distinct parent rows (rental → inventory, invoice_line → invoice, track → album). Under
+    differential privacy a private parent comes first (then counts stay inside one privacy unit) and
+    the choice ignores the data."""
+    best: tuple[int, int, int, ForeignKey] | None = None
     for i, fk in enumerate(table.foreign_keys):
         if fk.referred == table.key or fk.referred not in schema or the_plan.is_deferred(table.key, fk):
             continue
-        coverage = len(frames[table.key].loc[:, list(fk.columns)].dropna().drop_duplicates())
-        if best is None or (coverage, -i) > (best[0], best[1]):
-            best = (coverage, -i, fk)
-    return None if best is None else best[2]
+        same_unit = 1 if fk.referred in private else 0
+        coverage = 0 if private else len(frames[table.key].loc[:, list(fk.columns)].dropna().drop_duplicates())
+        if best is None or (same_unit, coverage, -i) > best[:3]:
+            best = (same_unit, coverage, -i, fk)
+    return None if best is None else best[3]
 
 
 def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], child_cards: dict[str, int],
@@ -82,13 +87,15 @@ def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], chi
 
 def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFAULT_EPSILON,
         delta: float = DEFAULT_DELTA, public: Sequence[str] = (), cap: int = DEFAULT_CAP, k: int = 2,
-        seed: int = 0, progress: Progress | None = None) -> Model:
+        seed: int = 0, holdout: float = 0.0, progress: Progress | None = None) -> Model:
     """Learn a model of the database at ``url``.
 
     With a finite ``epsilon`` (the default, :data:`DEFAULT_EPSILON`) every statistic about a private
     table is released under (ε, δ)-differential privacy for a whole privacy unit (see
     :mod:`dbsynth.privacy.units`); ``public`` names lookup tables learned exactly. ``epsilon=inf``
-    turns noise off, and the model file says so.
+    turns noise off, and the model file says so. ``holdout`` sets that fraction of every private
+    table's rows aside (see :func:`~dbsynth.privacy.units.holdout_mask`), so the privacy report can
+    compare the synthetic rows with rows the model never saw.
     """
     accountant = Accountant(epsilon, delta)
     engine = create_engine(url)
@@ -112,6 +119,9 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
                  if key in delta_of or any(c in delta_of for c, _ in children[key])]
     rho_table = accountant.total_rho / max(len(releasing), 1)
     noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD1FF,)))
+    if holdout > 0:
+        frames = {key: f[~holdout_mask(f, _key_columns(schema.table(key)), holdout, seed)] if key not in public else f
+                  for key, f in frames.items()}
     # bound every unit's contribution first: all statistics, counts included, come from capped rows
     frames = {key: cap_children(schema, the_plan, key, f, delta_of, cap, noise_rng) if key in delta_of else f
               for key, f in frames.items()}
@@ -122,7 +132,11 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         if progress:
             progress(key, len(frames[key]))
     return Model(schema=schema, tables=tables, epsilon=epsilon, k=k, privacy=accountant,
-                 public=tuple(p for p in public), cap=cap)
+                 public=tuple(p for p in public), cap=cap, holdout=holdout, seed=seed)
+
+
+def _key_columns(table: Table) -> list[str]:
+    return list(table.primary_key.columns) if table.primary_key else []
 
 
 def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.DataFrame],
@@ -140,12 +154,15 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
     counts = []
     for child_key, fk in children[key]:
         node = "#" + fk_id(child_key, fk)
-        frame[node] = np.minimum(children_per_parent(frame, frames[child_key], fk), 1000)
-        units[node] = "int"
-        sens[node] = own_delta + 2.0 * delta_of.get(child_key, 0)
+        sens[node] = _count_sensitivity(schema, the_plan, key, child_key, fk, delta_of)
+        # a private count is bounded: by the cap when this table is private (children were capped
+        # per parent), else by PUBLIC_COUNT_BOUND; exact counts keep their values
+        bound = (cap if private else PUBLIC_COUNT_BOUND) if sens[node] > 0 else 1000
+        frame[node] = np.minimum(children_per_parent(frame, frames[child_key], fk), bound)
+        units[node] = f"count:{bound}" if sens[node] > 0 else "int"
         counts.append((node, fk_id(child_key, fk), child_key, fk))
     budget = TableBudget(accountant, key, rho, sens, rng) if rho > 0 else None
-    primary = _primary(schema, the_plan, table, frames)
+    primary = _primary(schema, the_plan, table, frames, delta_of)
     labels = {c: _public_domain(table.column(c)) for c in units
               if not c.startswith("#") and table.column(c).type.kind in (TypeKind.ENUM, TypeKind.BOOLEAN)}
     probe = BayesNetGenerator(table, units=units, k=k, labels=labels)
@@ -164,7 +181,10 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
             context.append(("^" + pc, pc))
             context_frame["^" + pc] = joined[pc].to_numpy()
             sens["^" + pc] = own_delta
-    scalars = _Scalars(budget, own_delta, 1 + len(cols) + len(table.foreign_keys) + len(counts))
+    nullable_fks = [fk for fk in table.foreign_keys if all(table.column(c).nullable for c in fk.columns)]
+    releases = (1 + sum(1 for c in cols if c.kind not in LEARNED and table.column(c.name).nullable)
+                + len(nullable_fks) + (1 if primary is not None and primary in nullable_fks else 0)) if private else 0
+    scalars = _Scalars(budget, own_delta, releases)
     n_rows = scalars.count(len(frame), "row count") if private else float(len(frame))
     gen = BayesNetGenerator(
         table, units=units, k=k, labels=labels, discretizers=probe.discretizers if budget is None else None,
@@ -183,21 +203,42 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         fk_nulls[fk_id(key, fk)] = (0.0 if not nullable else scalars.rate(nulls, n_rows, f"nulls {fk_id(key, fk)}")
                                     if private else nulls / max(len(frame), 1))
     means = []
+    noisy_counts = [node for node, _, child_key, _ in counts if budget is not None and budget.private(node)]
+    implied = gen.sample(20_000, rng=rng, columns=noisy_counts) if noisy_counts else pd.DataFrame()
     for node, child, child_key, fk in counts:
-        linked = float(frames[child_key].loc[:, list(fk.columns)].notna().all(axis=1).sum())
-        if child_key in delta_of or private:
-            linked = scalars.count(linked, f"rows linked by {child}", delta_of.get(child_key, 1))
-        means.append((node, child, linked / max(n_rows, 1.0)))
+        if node in implied.columns:  # post-processing of the released count distribution: no budget
+            mean = float(pd.to_numeric(implied[node]).fillna(0).mean())
+        else:
+            linked = float(frames[child_key].loc[:, list(fk.columns)].notna().all(axis=1).sum())
+            mean = linked / max(n_rows, 1.0)
+        means.append((node, child, mean))
     null_parent_rate = 0.0
     if primary is not None and len(frame) and all(table.column(c).nullable for c in primary.columns):
         orphans = float(frame.loc[:, list(primary.columns)].isna().any(axis=1).sum())
         if private:
             orphans = scalars.count(orphans, f"rows without {primary.referred}")
-        null_parent_rate = orphans / max(float(tables[primary.referred].rows), 1.0)
+        null_parent_rate = min(orphans, n_rows) / max(float(tables[primary.referred].rows), 1.0)
     return TableModel(
         key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
         primary=None if primary is None else fk_id(key, primary), context=tuple(context),
         counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate)
+
+
+def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str, fk: ForeignKey,
+                       delta_of: dict[str, int]) -> float:
+    """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
+
+    Removing a unit removes up to Δ(key) rows of ``key`` (when private). Its rows of ``child_key``
+    that hang under *other* units' ``key`` rows change up to Δ(child) counts by one bin each:
+    √(2·Δ(child)) — which only happens when the child reaches a private table other than through
+    this FK, or when ``key`` itself is public."""
+    own = float(delta_of.get(key, 0))
+    if child_key not in delta_of:
+        return own
+    other = any(f.referred in delta_of and f.referred != key and not the_plan.is_deferred(child_key, f)
+                for f in schema.table(child_key).foreign_keys if f is not fk)
+    spill = math.sqrt(2.0 * delta_of[child_key]) if (other or key not in delta_of) else 0.0
+    return own + spill
 
 
 def _public_domain(col: Column) -> tuple[object, ...]:

@@ -98,6 +98,8 @@ class Model:
     privacy: Accountant | None = None
     public: tuple[str, ...] = ()
     cap: int = 5
+    holdout: float = 0.0
+    seed: int = 0
 
     @property
     def plan(self) -> Plan:
@@ -170,6 +172,14 @@ class Model:
             n = len(parent_idx)
         else:
             n = wanted if wanted is not None else round(tm.rows * scale)
+        empty = [fk.referred for fk in table.foreign_keys
+                 if fk.referred != key and fk.referred in done and len(done[fk.referred].frame) == 0
+                 and not all(table.column(c).nullable for c in fk.columns) and not the_plan.is_deferred(key, fk)]
+        if empty and n:
+            log.warning("%s: no rows generated for %s, which its NOT NULL foreign key needs: 0 rows", key,
+                        ", ".join(empty))
+            n = 0
+            parent_idx = None if parent_idx is None else parent_idx[:0]
         context = None
         if primary is not None and parent_idx is not None and tm.context:
             pframe = done[primary.referred].frame
@@ -183,8 +193,9 @@ class Model:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
             result.counts[child] = match_total(drawn, round(mean * n))
         preds = predicates_for(table, self.schema.dialect)
+        unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers,
-                                  null_rates={cm.name: cm.null_rate for cm in tm.columns})
+                                  null_rates={cm.name: cm.null_rate for cm in tm.columns}, plain=unreleased)
         others = [c for c in gen.columns if c not in learned]
         frame = gen.sample(n, rng=own_rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
         for name, values in learned.items():

@@ -77,7 +77,7 @@ def save(model: Model, path: str | Path) -> Path:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "fingerprint": fingerprint(model.schema),
         "params": {"epsilon": "inf" if math.isinf(model.epsilon) else model.epsilon, "k": model.k,
-                   "public": list(model.public), "cap": model.cap,
+                   "public": list(model.public), "cap": model.cap, "holdout": model.holdout, "seed": model.seed,
                    "differential_privacy": not math.isinf(model.epsilon)},
         "privacy": None if model.privacy is None else model.privacy.to_json(),
         "schema": schema_to_dict(model.schema),
@@ -126,7 +126,8 @@ def load(path: str | Path) -> Model:
     privacy = doc.get("privacy")
     return Model(schema=schema, tables=tables, epsilon=math.inf if eps == "inf" else float(eps),
                  k=doc["params"]["k"], privacy=None if privacy is None else Accountant.from_json(privacy),
-                 public=tuple(doc["params"].get("public", ())), cap=int(doc["params"].get("cap", 5)))
+                 public=tuple(doc["params"].get("public", ())), cap=int(doc["params"].get("cap", 5)),
+                 holdout=float(doc["params"].get("holdout", 0.0)), seed=int(doc["params"].get("seed", 0)))
 
 
 def schema_diff(model: Schema, target: Schema) -> list[str]:

@@ -16,7 +16,9 @@ from dbsynth.connect import create_engine
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
 from dbsynth.model_io import check_compatible
+from dbsynth.privacy.units import holdout_mask
 from dbsynth.report import FidelityReport, fidelity_report
+from dbsynth.report.privacy import TablePrivacy, privacy_report
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
@@ -163,3 +165,25 @@ def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = N
         real_engine.dispose()
         synth_engine.dispose()
     return fidelity_report(schema, real_frames, synth_frames)
+
+
+def privacy_databases(real: str, synth: str, model: Model) -> list[TablePrivacy]:
+    """The privacy report of the database at ``synth``, generated from ``model``, against ``real``:
+    training and held-out rows are split again exactly as ``fit`` split them."""
+    real_engine, synth_engine = create_engine(real), create_engine(synth)
+    try:
+        schema = model.schema
+        keys = [k for k in model.plan.order if k not in model.public]
+        real_frames = {k: read_table(real_engine, schema.table(k)) for k in keys}
+        synth_frames = {k: read_table(synth_engine, schema.table(k)) for k in keys}
+    finally:
+        real_engine.dispose()
+        synth_engine.dispose()
+    fraction = model.holdout if model.holdout > 0 else 0.2
+    train, holdout = {}, {}
+    for k, frame in real_frames.items():
+        key = schema.table(k).primary_key
+        pk = list(key.columns) if key else []
+        mask = holdout_mask(frame, pk, fraction, model.seed)
+        train[k], holdout[k] = frame[~mask], frame[mask]
+    return privacy_report(schema, train, holdout, synth_frames, tables=keys)

@@ -156,8 +156,8 @@ def degree_assignment(targets: np.ndarray, n: int, rng: np.random.Generator) -> 
     every parent, shuffled; short or long totals are evened out proportionally to the targets."""
     targets = np.maximum(targets, 0)
     total = int(targets.sum())
-    if len(targets) == 0:
-        return np.empty(0, dtype=np.int64)
+    if len(targets) == 0:  # nothing to point at: NULL (an error later if the FK is NOT NULL)
+        return np.full(n, -1, dtype=np.int64)
     if total == 0:
         return rng.integers(0, len(targets), size=n)
     slots = np.repeat(np.arange(len(targets)), targets)

@@ -29,12 +29,14 @@ from dbsynth.errors import DbsynthError
 from dbsynth.generators.base import TableGenerator
 from dbsynth.generators.discretize import Discretizer, fit_discretizer
 from dbsynth.privacy.budget import TableBudget
+from dbsynth.privacy.mechanisms import gaussian_sigma
 from dbsynth.privacy.release import dp_cpt, dp_discretizer, mi_sensitivity, pick
 from dbsynth.schema.model import Table
 
 __all__ = ["BayesNet", "BayesNetGenerator", "Node", "mutual_information"]
 
 MAX_PARENT_CONFIGS = 4096
+THETA = 4.0
 CANDIDATE_PARENTS = 6
 
 
@@ -96,6 +98,14 @@ class BayesNet:
         def delta(nodes: tuple[str, ...]) -> float:
             return max((budget.node_sensitivity.get(x, 0.0) for x in nodes), default=0.0) if budget else 0.0
 
+        def useful(x: str, parents: tuple[str, ...], configs: int) -> bool:
+            """θ-usefulness (PrivBayes): a noisy CPT is worth having only while each cell can expect
+            several times more rows than its noise; otherwise fewer parents are better."""
+            if budget is None or delta((x, *parents)) == 0:
+                return True
+            sigma = gaussian_sigma(delta((x, *parents)), budget.part("cpt", parts))
+            return n_cfg / (configs * cards[x]) >= THETA * sigma
+
         if not placed and todo:
             if budget is not None and any(budget.private(x) for x in todo):
                 first = todo[int(budget.rng.integers(len(todo)))]
@@ -113,7 +123,7 @@ class BayesNet:
                 for size in range(1, min(k, len(candidates)) + 1):
                     for parents in itertools.combinations(candidates, size):
                         configs = int(np.prod([cards[p] for p in parents]))
-                        if configs > MAX_PARENT_CONFIGS or configs > max(n_cfg, 64):
+                        if configs > MAX_PARENT_CONFIGS or configs > max(n_cfg, 64) or not useful(x, parents, configs):
                             continue
                         mi = pair[(x, parents[0])] if size == 1 else mutual_information(
                             codes[x], cards[x], [codes[p] for p in parents], [cards[p] for p in parents])
@@ -258,9 +268,8 @@ class BayesNetGenerator(TableGenerator):
         if dp is not None:
             private = [c for c in self.units if dp.private(c) and c not in self.discretizers]
             for col in private:
-                unit = "count" if col.startswith("#") else self.units[col]
-                self.discretizers[col] = dp_discretizer(frame[col], unit, labels=self.labels.get(col), node=col,
-                                                        budget=dp, parts=len(private))
+                self.discretizers[col] = dp_discretizer(frame[col], self.units[col], labels=self.labels.get(col),
+                                                        node=col, budget=dp, parts=len(private))
         codes = self.discretize(frame)
         for node, disc in self.context.items():
             assert context is not None, "context columns need a context frame"

@@ -21,6 +21,19 @@ from dbsynth.semantics import Semantic
 __all__ = ["Providers"]
 
 POOL = 1000
+_ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "r", "s", "st", "t", "th",
+           "v", "w", "z", "")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "io", "ou")
+_CODAS = ("", "n", "r", "s", "th", "l", "nd", "x")
+
+
+def _real_names() -> frozenset[str]:
+    from faker.providers.person.en_US import Provider as Person_
+
+    return frozenset(Person_.first_names) | frozenset(Person_.last_names)
+
+
+_REAL_NAMES = _real_names()
 
 
 class Providers:
@@ -42,11 +55,11 @@ class Providers:
     def _makers(self) -> dict[Semantic, Callable[[], Any]]:
         f = self._faker
         return {
-            Semantic.EMAIL: f.email,
-            Semantic.FIRST_NAME: f.first_name,
-            Semantic.LAST_NAME: f.last_name,
-            Semantic.FULL_NAME: f.name,
-            Semantic.USERNAME: self._person.username,
+            Semantic.EMAIL: lambda: f"{self._invented(2).lower()}.{self._invented(3).lower()}@{f.free_email_domain()}",
+            Semantic.FIRST_NAME: lambda: self._invented(2),
+            Semantic.LAST_NAME: lambda: self._invented(3),
+            Semantic.FULL_NAME: lambda: f"{self._invented(2)} {self._invented(3)}",
+            Semantic.USERNAME: lambda: f"{self._invented(2).lower()}{f.random_int(1, 9999)}",
             Semantic.PHONE: f.phone_number,
             Semantic.STREET: f.street_address,
             Semantic.CITY: f.city,
@@ -82,6 +95,17 @@ class Providers:
             f = self._faker
             return np.array([" ".join(f.words(f.random_int(1, 4))) for _ in range(size)], dtype=object)
         return np.array([str(make()) for _ in range(size)], dtype=object)
+
+    def _invented(self, syllables: int) -> str:
+        """A pronounceable name that is on no list of real names: people's names are invented, not
+        drawn from Faker's lists, so a generated person can never share a real person's name by
+        coincidence (Faker's own first and last names are excluded explicitly)."""
+        r = self._faker.random
+        while True:
+            parts = [r.choice(_ONSETS) + r.choice(_VOWELS) for _ in range(syllables)]
+            name = ("".join(parts) + r.choice(_CODAS)).capitalize()
+            if name not in _REAL_NAMES and len(name) >= 4:
+                return name
 
     def words(self) -> np.ndarray:
         from faker.providers.lorem.en_US import Provider as Lorem

@@ -57,7 +57,11 @@ class SchemaOnlyGenerator(TableGenerator):
     """Type- and name-driven values; ``predicates`` are the table's compiled CHECKs."""
 
     def __init__(self, table: Table, *, predicates: Sequence[Predicate] = (),
-                 providers: Providers | None = None, null_rates: Mapping[str, float] | None = None) -> None:
+                 providers: Providers | None = None, null_rates: Mapping[str, float] | None = None,
+                 plain: frozenset[str] = frozenset()) -> None:
+        """``plain`` columns get no semantic provider: under differential privacy a categorical column
+        whose every value was too rare to release must not be refilled with a vocabulary (country
+        names) that could hand back one of those rare values by chance."""
         super().__init__(table)
         self.providers = providers or Providers()
         domains = column_domains(predicates)
@@ -67,7 +71,7 @@ class SchemaOnlyGenerator(TableGenerator):
                 column=c,
                 domain=domains.get(c.name, ColumnDomain()),
                 unique=c.name in unique,
-                semantic=semantic_of(table, c),
+                semantic=None if c.name in plain else semantic_of(table, c),
                 null_rate=(null_rates or {}).get(c.name, NULL_RATE) if c.nullable else 0.0,
                 owner=f"{table.key}.{c.name}",
             )

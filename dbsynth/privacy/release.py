@@ -47,7 +47,7 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
     """A discretiser whose every data-dependent part is released under DP.
 
     - Public domains (enum labels, booleans) need no budget; children-per-parent counts use fixed
-      bins.
+      bins up to their public bound (``count:<bound>``).
     - Categories: a noisy count per value; only values clearing 3Δ + σ·√(2·ln(1/δ)) are released,
       so a value held by a handful of rows never appears.
     - Numbers and datetimes: a noisy histogram over a data-independent grid, thresholded the same
@@ -55,8 +55,10 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
       exact minimum or maximum.
     A column with nothing above the threshold gets an empty domain and is generated schema-only.
     """
-    if unit == "count":
-        return Discretizer("bins", edges=tuple(float(e) for e in COUNT_EDGES), unit="int", has_null=True)
+    if unit is not None and unit.startswith("count:"):
+        bound = int(unit.split(":")[1])
+        edges = [float(e) for e in COUNT_EDGES if e <= bound] + [bound + 1.0]
+        return Discretizer("bins", edges=tuple(dict.fromkeys(edges)), unit="int", has_null=True)
     if labels is not None:
         return Discretizer("values", values=tuple(labels), has_null=True)
     sens = budget.node_sensitivity[node]

@@ -53,3 +53,15 @@ def cap_children(schema: Schema, plan: Plan, key: str, frame: pd.DataFrame, priv
         null = shuffled.loc[:, list(fk.columns)].isna().any(axis=1).to_numpy()
         frame = shuffled[(rank < cap) | null].sort_index()
     return frame
+
+
+def holdout_mask(frame: pd.DataFrame, key_columns: list[str], fraction: float, seed: int) -> np.ndarray:
+    """Rows set aside from learning (``True``): a stable hash of the row's key (or of all its values
+    when the table has no key) against ``fraction`` — recomputable by the privacy report from the
+    source alone, so the model never records which rows were held out."""
+    if fraction <= 0 or frame.empty:
+        return np.zeros(len(frame), dtype=bool)
+    cols = key_columns or list(frame.columns)
+    hashed = pd.util.hash_pandas_object(frame.loc[:, cols].astype(str), index=False).to_numpy()
+    mixed = (hashed ^ np.uint64((seed * 0x9E3779B97F4A7C15) % 2**64)) % np.uint64(1_000_000)
+    return mixed < np.uint64(int(fraction * 1_000_000))
