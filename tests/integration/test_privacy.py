@@ -14,8 +14,8 @@ import dbsynth
 from dbsynth.connect import create_engine
 from dbsynth.pipeline import privacy_databases
 from dbsynth.schema import reflect
-from dbsynth.schema.read import read_table
 from dbsynth.schema.model import TypeKind
+from dbsynth.schema.read import read_table
 from tests.conftest import DATASETS, chinook_ddl
 
 PAGILA_PUBLIC = ["actor", "address", "category", "city", "country", "film", "film_actor", "film_category",
