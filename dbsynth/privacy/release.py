@@ -28,11 +28,11 @@ def dp_count(n: float, budget: TableBudget, sensitivity: float, label: str, part
 
 
 def _grid(unit: str) -> np.ndarray:
-    """Data-independent bin boundaries: months 1900–2100 for dates, a signed 1-1.5-2-3-5-7 series
+    """Data-independent bin boundaries: quarters 1900–2100 for dates, a signed 1-1.5-2-3-5-7 series
     for numbers."""
     if unit.startswith("datetime") or unit == "date":
-        months = pd.date_range("1900-01-01", "2100-01-01", freq="MS")
-        return months.to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
+        quarters = pd.date_range("1900-01-01", "2100-01-01", freq="QS")
+        return quarters.to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
     steps = np.array([1, 1.5, 2, 3, 5, 7])
     pos = np.concatenate([steps * 10.0**k for k in range(-3, 13)])
     return np.unique(np.concatenate([-pos, [0.0], pos]))
@@ -50,9 +50,8 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
       bins up to their public bound (``count:<bound>``).
     - Categories: a noisy count per value; only values clearing 3Δ + σ·√(2·ln(1/δ)) are released,
       so a value held by a handful of rows never appears.
-    - Numbers and datetimes: a noisy histogram over a data-independent grid, thresholded the same
-      way; the bins are the released grid cells merged by the noisy counts' quantiles — never the
-      exact minimum or maximum.
+    - Numbers and datetimes: a noisy histogram over a whole data-independent grid; the cells above
+      3σ, merged by the noisy counts' quantiles, become the bins — never the exact min or max.
     A column with nothing above the threshold gets an empty domain and is generated schema-only.
     """
     if unit is not None and unit.startswith("count:"):
@@ -77,14 +76,15 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
     x = _numeric(present, unit)
     cells = np.bincount(np.clip(np.searchsorted(grid, x, side="right") - 1, 0, len(grid) - 2),
                         minlength=len(grid) - 1).astype(float)
-    occupied = np.flatnonzero(cells)  # only cells with rows can clear the threshold (stability)
-    noisy = gaussian(cells[occupied], sens, rho, budget.rng)
-    budget.accountant.spend(budget.table, f"domain {node}", "gaussian histogram, thresholded", rho,
-                            sensitivity=sens, scale=sigma)
-    keep = occupied[noisy > tau]
+    # every cell of the public grid gets noise (empty ones too), so no stability argument is needed;
+    # keeping cells above 3σ is post-processing that cuts the noise floor
+    noisy = gaussian(cells, sens, rho, budget.rng)
+    budget.accountant.spend(budget.table, f"domain {node}", "gaussian histogram", rho, sensitivity=sens,
+                            scale=sigma)
+    keep = np.flatnonzero(noisy > 3 * sigma)
     if len(keep) == 0:
         return Discretizer("values", values=(None,), has_null=True)
-    weights = np.clip(noisy[noisy > tau], 0, None)
+    weights = np.clip(noisy[keep], 0, None)
     cum = np.cumsum(weights) / weights.sum()
     cuts = np.unique(np.searchsorted(cum, np.linspace(0, 1, DP_BINS + 1)[1:-1]))
     groups = np.split(keep, cuts[(cuts > 0) & (cuts < len(keep))])
