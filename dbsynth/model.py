@@ -35,7 +35,7 @@ from dbsynth.relational import (
 )
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.schema.model import Column, ForeignKey, Schema, Table
-from dbsynth.semantics import ColumnKind, column_kind
+from dbsynth.semantics import ColumnKind, column_kind, semantic_of
 from dbsynth.synthesis import Synthesis, _sequence_key, predicates_for, table_rng
 
 __all__ = ["ColumnModel", "Model", "TableModel"]
@@ -315,10 +315,21 @@ def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ..
     return frame[keep].reset_index(drop=True)
 
 
+def _cut(text: str, length: int) -> str:
+    """``text`` shortened to at most ``length`` characters, at a word boundary where there is one."""
+    if len(text) <= length:
+        return text
+    head = text[:length]
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip()
+
+
 def _shape_text(values: pd.Series, cm: ColumnModel, table: Table, rng: np.random.Generator) -> pd.Series:
     """Provider text cut to lengths drawn from the source's length quantiles, with its NULL rate."""
     out = values.copy()
-    if cm.lengths and cm.kind is ColumnKind.TEXT:
+    # provider values (city, company, title …) stay whole: cutting "Steveview" to five letters
+    # would only produce fragments, some of them real names
+    if cm.lengths and cm.kind is ColumnKind.TEXT and semantic_of(table, table.column(cm.name)) is None:
         qs = np.asarray(cm.lengths, dtype=float)
         target = np.interp(rng.random(len(out)), np.linspace(0, 1, len(qs)), qs).round().astype(int)
         text = out.astype(object).where(out.notna(), "")
@@ -327,7 +338,7 @@ def _shape_text(values: pd.Series, cm: ColumnModel, table: Table, rng: np.random
         limit = table.column(cm.name).type.length
         if limit is not None:
             target = np.minimum(target, limit)
-        cut = pd.Series([s[:t].rstrip() for s, t in zip(longer, target, strict=True)], dtype=object)
+        cut = pd.Series([_cut(s, t) for s, t in zip(longer, target, strict=True)], dtype=object)
         unique = any(cols == (cm.name,) for cols in table.unique_sets())
         if not unique:
             out = cut.where(values.notna().to_numpy(), None)
