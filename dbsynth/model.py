@@ -36,7 +36,7 @@ from dbsynth.relational import (
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.schema.model import Column, ForeignKey, Schema, Table
 from dbsynth.semantics import ColumnKind, column_kind, semantic_of
-from dbsynth.synthesis import Synthesis, _sequence_key, predicates_for, table_rng
+from dbsynth.synthesis import Synthesis, predicates_for, sequence_key, table_rng
 
 __all__ = ["ColumnModel", "Model", "TableModel"]
 
@@ -203,7 +203,7 @@ class Model:
         for cm in tm.columns:
             if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
                 frame[cm.name] = _shape_text(frame[cm.name], cm, table, own_rng)
-        seq = _sequence_key(table)
+        seq = sequence_key(table)
         if seq is not None:
             frame[seq] = np.arange(1, n + 1, dtype=np.int64)
         frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, the_plan, fk_rng, result.counts)

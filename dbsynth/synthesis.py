@@ -63,7 +63,7 @@ def predicates_for(table: Table, dialect: str) -> list[Predicate]:
     return [compile_check(c.name, c.sqltext, dialect=dialect, columns=names) for c in table.checks]
 
 
-def _sequence_key(table: Table) -> str | None:
+def sequence_key(table: Table) -> str | None:
     """The column of a single-column integer primary key that no FK fills: numbered 1..n."""
     if table.primary_key is None or len(table.primary_key.columns) != 1:
         return None
@@ -110,7 +110,7 @@ def synthesize(
             log.info("%s: %d rows requested, only %d distinct key combinations: using %d", key, n, cap, cap)
             n = cap
         frame = gen.sample(n, rng=own_rng)
-        seq = _sequence_key(table)
+        seq = sequence_key(table)
         if seq is not None:
             frame[seq] = np.arange(1, n + 1, dtype=np.int64)
         frame = assign_foreign_keys(

@@ -1,4 +1,4 @@
-"""The noise mechanisms, implemented once: Laplace, Gaussian and exponential, plus DP quantiles.
+"""The noise mechanisms, implemented once: Laplace, Gaussian and exponential.
 
 Each takes the sensitivity of what it releases for one privacy unit, and the budget in the unit the
 accountant uses (ρ for zCDP): a pure ε-DP mechanism costs ρ = ε²/2 (Laplace) or ρ = ε²/8 (exponential
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-__all__ = ["dp_quantiles", "exponential", "gaussian", "gaussian_sigma", "laplace", "laplace_scale"]
+__all__ = ["exponential", "gaussian", "gaussian_sigma", "laplace", "laplace_scale"]
 
 
 def laplace_scale(sensitivity: float, rho: float) -> float:
@@ -38,18 +38,3 @@ def exponential(scores: np.ndarray, sensitivity: float, rho: float, rng: np.rand
     logits = eps * np.asarray(scores, dtype=float) / (2 * sensitivity)
     return int(np.argmax(logits + rng.gumbel(size=len(logits))))
 
-
-def dp_quantiles(values: np.ndarray, candidates: np.ndarray, qs: np.ndarray, rho: float, sensitivity: float,
-                 rng: np.random.Generator) -> np.ndarray:
-    """Quantiles ``qs`` of ``values``, each chosen among the data-independent ``candidates`` by the
-    exponential mechanism with utility −|rank(c) − q·n| (sensitivity: rows per unit); ``rho`` is
-    split evenly over the quantiles. Never returns an exact data value unless it is a candidate."""
-    x = np.sort(values[~np.isnan(values)])
-    n = len(x)
-    ranks = np.searchsorted(x, candidates, side="left").astype(float)
-    out = []
-    each = rho / max(len(qs), 1)
-    for q in qs:
-        scores = -np.abs(ranks - q * n)
-        out.append(candidates[exponential(scores, sensitivity, each, rng)])
-    return np.sort(np.asarray(out, dtype=float))

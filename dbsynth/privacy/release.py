@@ -38,10 +38,6 @@ def _grid(unit: str) -> np.ndarray:
     return np.unique(np.concatenate([-pos, [0.0], pos]))
 
 
-def _threshold(sens: float, sigma: float, delta: float) -> float:
-    return 3 * sens + sigma * math.sqrt(2 * math.log(1 / delta))
-
-
 def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object, ...] | None, node: str,
                    budget: TableBudget, parts: int) -> Discretizer:
     """A discretiser whose every data-dependent part is released under DP.
@@ -63,7 +59,7 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
     sens = budget.node_sensitivity[node]
     rho = budget.part("domain", parts)
     sigma = gaussian_sigma(sens, rho)
-    tau = _threshold(sens, sigma, budget.accountant.delta)
+    tau = 3 * sens + sigma * math.sqrt(2 * math.log(1 / budget.accountant.delta))
     present = series.dropna()
     if unit is None:
         counts = present.astype(object).map(lambda v: v.item() if isinstance(v, np.generic) else v).value_counts()
