@@ -166,12 +166,13 @@ def seed_cmd(
         "--schema-from", help="Read the schema from this database instead of the target.")] = None,
     schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to seed (repeatable).")] = None,
     to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
+    locale: Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")] = "en_US",
 ) -> None:
     """Seed a database from its schema alone (no source rows needed)."""
     default, per_table = parse_rows(rows or [])
     _run_seed(url, label=str(to_dir) if to_dir else url.split("@")[-1], rows=per_table,
               default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
-              create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir)
+              create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, locale=locale)
 
 
 @app.command("fit")
@@ -236,6 +237,7 @@ def generate_cmd(
     truncate: Annotated[bool, typer.Option("--truncate")] = False,
     create_schema: Annotated[bool, typer.Option("--create-schema")] = False,
     to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
+    locale: Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")] = "en_US",
 ) -> None:
     """Generate synthetic rows from a model file into a database (or CSV files)."""
     default, per_table = parse_rows(rows or [])
@@ -247,7 +249,7 @@ def generate_cmd(
     _with_progress(lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate,
-                   create_schema=create_schema, to_dir=to_dir)
+                   create_schema=create_schema, to_dir=to_dir, locale=locale)
 
 
 @app.command("report")

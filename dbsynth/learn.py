@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -193,8 +194,8 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         if primary is not None else {})
     gen.fit(frame, context=context_frame, budget=budget if budget is not None else math.inf)
     if private:  # NULL rates of nullable generated columns; text lengths are not released
-        cols = [c if c.kind in LEARNED else ColumnModel(c.name, c.kind, scalars.rate(
-            frame[c.name].isna().sum(), n_rows, f"nulls {c.name}") if table.column(c.name).nullable else 0.0, ())
+        cols = [c if c.kind in LEARNED else replace(c, lengths=(), null_rate=scalars.rate(
+            frame[c.name].isna().sum(), n_rows, f"nulls {c.name}") if table.column(c.name).nullable else 0.0)
             for c in cols]
     fk_nulls = {}
     for fk in table.foreign_keys:

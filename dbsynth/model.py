@@ -35,7 +35,7 @@ from dbsynth.relational import (
 )
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.schema.model import Column, ForeignKey, Schema, Table
-from dbsynth.semantics import ColumnKind, column_kind, semantic_of
+from dbsynth.semantics import ColumnKind, column_kind, semantic_of, shape_of
 from dbsynth.synthesis import Synthesis, predicates_for, sequence_key, table_rng
 
 __all__ = ["ColumnModel", "Model", "TableModel"]
@@ -53,11 +53,14 @@ class ColumnModel:
     kind: ColumnKind
     null_rate: float
     lengths: tuple[int, ...] = ()
+    shape: str | None = None
 
     @classmethod
     def profile(cls, table: Table, column: Column, values: pd.Series) -> ColumnModel:
         kind = column_kind(table, column, values)
         null = float(values.isna().mean()) if len(values) else 0.0
+        if kind is ColumnKind.SHAPE:
+            return cls(column.name, kind, null, (), _template(values.dropna().astype(str)))
         lengths: tuple[int, ...] = ()
         if kind in (ColumnKind.TEXT, ColumnKind.PII) and values.notna().any():
             lens = values.dropna().astype(str).str.len().to_numpy()
@@ -120,12 +123,12 @@ class Model:
         return save(self, path)
 
     def generate(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-                 progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+                 locale: str = "en_US", progress: Progress | None = None) -> dict[str, pd.DataFrame]:
         """Synthetic rows for every table, in plan order."""
-        return dict(self.synthesize(scale=scale, rows=rows, seed=seed, progress=progress).frames)
+        return dict(self.synthesize(scale=scale, rows=rows, seed=seed, locale=locale, progress=progress).frames)
 
     def synthesize(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-                   progress: Progress | None = None) -> Synthesis:
+                   locale: str = "en_US", progress: Progress | None = None) -> Synthesis:
         if scale < 0 or math.isnan(scale):
             raise UsageError(f"--scale must be a positive number (got {scale})")
         rows = dict(rows or {})
@@ -135,7 +138,7 @@ class Model:
             if n < 0:
                 raise UsageError(f"--rows {name}={n}: a row count must not be negative")
         the_plan = self.plan
-        providers = Providers(seed=seed)
+        providers = Providers(locale, seed=seed)
         done: dict[str, _Generated] = {}
         reports: dict[str, EnforceReport] = {}
         for key in the_plan.order:
@@ -203,6 +206,8 @@ class Model:
         for cm in tm.columns:
             if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
                 frame[cm.name] = _shape_text(frame[cm.name], cm, table, own_rng)
+            elif cm.name in frame.columns and cm.kind is ColumnKind.SHAPE and cm.shape:
+                frame[cm.name] = from_shape(cm.shape, frame[cm.name], own_rng)
         seq = sequence_key(table)
         if seq is not None:
             frame[seq] = np.arange(1, n + 1, dtype=np.int64)
@@ -313,6 +318,41 @@ def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ..
     keep = ~frame.duplicated(subset=cols).to_numpy()
     log.info("%s: dropped %d rows whose (%s) repeated", table.key, int((~keep).sum()), ", ".join(cols))
     return frame[keep].reset_index(drop=True)
+
+
+def _template(values: pd.Series) -> str:
+    """The dominant shape of ``values``, with the characters every such value shares kept literally
+    (escaped with ``\\``): ``ORD-12345`` and ``ORD-00731`` give ``\\O\\R\\D-99999``. A fixed prefix is
+    part of the format, not of any one row."""
+    shapes = values.map(shape_of)
+    shape = str(shapes.value_counts().index[0])
+    same = values[shapes == shape]
+    out = []
+    for i, ch in enumerate(shape):
+        column = same.str[i]
+        top = column.value_counts(normalize=True)
+        out.append("\\" + str(top.index[0]) if ch in "A9" and top.iloc[0] > 0.99 and len(same) >= 20 else ch)
+    return "".join(out)
+
+
+def from_shape(shape: str, like: pd.Series, rng: np.random.Generator) -> pd.Series:
+    """Random identifiers of ``shape`` (``A`` a capital letter, ``9`` a digit, ``\\x`` the literal x),
+    NULL where ``like`` is NULL; vectorised one character position at a time."""
+    n = len(like)
+    out = pd.Series([""] * n, dtype=object)
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
+    digits = np.array(list("0123456789"), dtype=object)
+    chars = iter(shape)
+    for ch in chars:
+        if ch == "\\":
+            out = out + next(chars)
+        elif ch == "A":
+            out = out + letters[rng.integers(0, 26, size=n)]
+        elif ch == "9":
+            out = out + digits[rng.integers(0, 10, size=n)]
+        else:
+            out = out + ch
+    return out.where(like.notna().to_numpy(), None)
 
 
 def _cut(text: str, length: int) -> str:

@@ -62,8 +62,8 @@ def save(model: Model, path: str | Path) -> Path:
     for key, tm in model.tables.items():
         tables[key] = {
             "rows": tm.rows,
-            "columns": [{"name": c.name, "kind": str(c.kind), "null_rate": c.null_rate, "lengths": list(c.lengths)}
-                        for c in tm.columns],
+            "columns": [{"name": c.name, "kind": str(c.kind), "null_rate": c.null_rate, "lengths": list(c.lengths),
+                         "shape": c.shape} for c in tm.columns],
             "generator": tm.generator.to_json(arrays, key),
             "primary": tm.primary,
             "context": [list(c) for c in tm.context],
@@ -113,8 +113,8 @@ def load(path: str | Path) -> Model:
     for key, t in doc["tables"].items():
         tables[key] = TableModel(
             key=key, rows=t["rows"],
-            columns=tuple(ColumnModel(c["name"], ColumnKind(c["kind"]), c["null_rate"], tuple(c["lengths"]))
-                          for c in t["columns"]),
+            columns=tuple(ColumnModel(c["name"], ColumnKind(c["kind"]), c["null_rate"], tuple(c["lengths"]),
+                                      c.get("shape")) for c in t["columns"]),
             generator=BayesNetGenerator.from_json(schema.table(key), t["generator"], arrays),
             primary=t["primary"],
             context=tuple((a, b) for a, b in t["context"]),

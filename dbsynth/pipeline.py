@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from dbsynth import registry
 from dbsynth.connect import create_engine
+from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
 from dbsynth.model_io import check_compatible
@@ -86,6 +87,7 @@ def seed(
     create_schema: bool = False,
     schemas: Sequence[str] | None = None,
     to_dir: Path | None = None,
+    locale: str = "en_US",
     progress: Progress | None = None,
 ) -> SeedResult:
     """Seed ``target`` schema-only: ``default_rows`` per table unless ``rows`` says otherwise.
@@ -103,6 +105,7 @@ def seed(
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
     t0 = time.perf_counter()
     synthesis = synthesize(schema, the_plan, sizes, seed=seed, explicit=frozenset(explicit),
+                           providers=Providers(locale, seed=seed),
                            progress=(lambda t, n: progress("generate", t, n)) if progress else None)
     t1 = time.perf_counter()
     engine = None if to_dir is not None else create_engine(target)
@@ -127,6 +130,7 @@ def write_model(
     truncate: bool = False,
     create_schema: bool = False,
     to_dir: Path | None = None,
+    locale: str = "en_US",
     progress: Progress | None = None,
 ) -> SeedResult:
     """Generate from ``model`` and write to ``target`` (or CSV files in ``to_dir``).
@@ -140,7 +144,7 @@ def write_model(
             check_compatible(model, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
                                                                      if t.schema}) or None))
         t0 = time.perf_counter()
-        synthesis = model.synthesize(scale=scale, rows=rows, seed=seed,
+        synthesis = model.synthesize(scale=scale, rows=rows, seed=seed, locale=locale,
                                      progress=(lambda t, n: progress("generate", t, n)) if progress else None)
         t1 = time.perf_counter()
         sink = sink_for(to_dir if to_dir is not None else engine)  # type: ignore[arg-type]

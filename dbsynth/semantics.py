@@ -15,7 +15,8 @@ import pandas as pd
 
 from dbsynth.schema.model import Column, Table, TypeKind
 
-__all__ = ["PII_SEMANTICS", "ColumnKind", "Semantic", "column_kind", "key_columns", "semantic_of", "tokens"]
+__all__ = ["PII_SEMANTICS", "ColumnKind", "Semantic", "column_kind", "key_columns", "semantic_of", "shape_of",
+           "tokens"]
 
 
 class Semantic(enum.StrEnum):
@@ -122,6 +123,7 @@ class ColumnKind(enum.StrEnum):
     CONSTANT = "constant"
     TEXT = "text"  # nearly unique text: provider values with the source's length distribution
     PII = "pii"  # personal data: provider values, never learned
+    SHAPE = "shape"  # identifiers such as ABC-1234: the shape is learned, never a value
     OTHER = "other"  # json, arrays, bytes, uuid…: type-driven schema-only values
 
 
@@ -130,6 +132,17 @@ PII_SEMANTICS = frozenset({Semantic.EMAIL, Semantic.FIRST_NAME, Semantic.LAST_NA
                            Semantic.IP, Semantic.SECRET})
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,}$")
+_CONTENT_PII = (
+    re.compile(r"^\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{1,7}$"),  # payment card numbers
+    re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$"),  # IBANs
+    re.compile(r"^\d{1,3}(\.\d{1,3}){3}$"),  # IPv4 addresses
+    re.compile(r"^[0-9a-f:]{6,39}$", re.I),  # IPv6 addresses (and other long hex tokens)
+)
+
+
+def shape_of(value: str) -> str:
+    """A value's shape: letters become ``A``, digits ``9``, other characters stay (``AB-1234``)."""
+    return re.sub(r"[0-9]", "9", re.sub(r"[A-Za-z]", "A", value))
 MAX_CATEGORIES = 50
 _LEARNABLE_TYPES = frozenset({TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT, TypeKind.BOOLEAN,
                               TypeKind.STRING, TypeKind.ENUM, TypeKind.DATE, TypeKind.DATETIME})
@@ -158,6 +171,12 @@ def column_kind(table: Table, column: Column, values: pd.Series) -> ColumnKind:
         sample = present.astype(str).head(500)
         if sample.str.match(_EMAIL_RE).mean() > 0.5 or sample.str.match(_PHONE_RE).mean() > 0.8:
             return ColumnKind.PII
+        if any(sample.str.match(p).mean() > 0.8 for p in _CONTENT_PII):
+            return ColumnKind.PII
+        shapes = sample.map(shape_of)
+        if sample.nunique() > MAX_CATEGORIES and shapes.value_counts(normalize=True).iloc[0] > 0.9 \
+                and shapes.str.contains("9").mean() > 0.9:
+            return ColumnKind.SHAPE
     distinct = present.nunique() if len(present) else 0
     if distinct <= 1:
         return ColumnKind.CONSTANT

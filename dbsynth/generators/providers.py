@@ -16,6 +16,7 @@ from faker import Faker
 from mimesis import Cryptographic, Person
 from mimesis.locales import Locale
 
+from dbsynth.errors import UsageError
 from dbsynth.semantics import Semantic
 
 __all__ = ["Providers"]
@@ -47,7 +48,10 @@ class Providers:
     def __init__(self, locale: str = "en_US", *, seed: int = 0) -> None:
         self.locale = locale
         self.seed = seed
-        self._faker = Faker(locale)
+        try:
+            self._faker = Faker(locale)
+        except AttributeError as exc:
+            raise UsageError(f"unknown locale {locale!r}: use a Faker locale such as en_US, de_DE, fr_FR") from exc
         self._person = Person(Locale.EN)
         self._crypto = Cryptographic()
         self._pools: dict[Semantic | None, np.ndarray] = {}

@@ -105,3 +105,12 @@ def test_demo_runs_without_a_server(tmp_path: Path) -> None:
         "category": 50, "customer": 50, "order": 50, "order_line": 50, "product": 50, "review": 50}
     assert_one_line_error(dbsynth("demo", "--out", str(tmp_path / "demo.sqlite")), "already exists")
 
+
+
+def test_locale_changes_providers_and_unknown_locale_is_an_error(sqlite_database: Callable[..., str]) -> None:
+    url = sqlite_database(ddl_for("self_reference", "sqlite"))
+    assert_one_line_error(dbsynth("seed", url, "--locale", "xx_XX"), "unknown locale 'xx_XX'")
+    res = dbsynth("seed", url, "--rows", "60", "--locale", "de_DE")
+    assert res.returncode == 0, res.stderr
+    emails = [row[2] for row in table_rows(url)["employee"]]
+    assert sum(e.endswith(".de") for e in emails) > 20  # German free-mail domains (web.de, gmx.de …)

@@ -165,3 +165,21 @@ def test_cli_fit_generate_report(source_databases: dict[str, str], pg_database: 
     assert set(data["overall"]) == {"score", "column_shapes", "pair_trends", "cardinality", "inter_table_trends"}
     bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--public", "nosuch")
     assert bad.returncode == 1 and "--public names unknown table(s) nosuch" in bad.stderr
+
+
+def test_identifiers_learned_as_shapes_and_personal_values_by_content(pg_database: Callable[..., str],
+                                                                       tmp_path: Path) -> None:
+    source = pg_database(SCHEMAS / "learned" / "identifiers.sql")
+    model = dbsynth.fit(source, epsilon=math.inf)
+    kinds = {c.name: c.kind for c in model.tables["shipment"].columns}
+    assert kinds["reference"] is ColumnKind.SHAPE
+    assert kinds["paid_with"] is kinds["account"] is kinds["origin"] is ColumnKind.PII
+    path = model.save(str(tmp_path / "ids.dbsynth"))
+    real = _frames(source)["shipment"]
+    with zipfile.ZipFile(path) as z:
+        text = z.read("model.json").decode()
+    assert not any(v in text for col in ("reference", "paid_with", "account", "origin") for v in real[col])
+    synth = model.generate(seed=1)["shipment"]
+    assert synth["reference"].str.fullmatch(r"ORD-\d{5}").all()
+    assert set(synth["reference"]).isdisjoint(set(real["reference"])) or \
+        len(set(synth["reference"]) & set(real["reference"])) < 10  # 90k possible references
