@@ -202,6 +202,17 @@ def fit_cmd(
     err.print(f"[green]learned {len(model.tables)} tables ({rows:,} rows)[/green], {dp} → {output}")
 
 
+@app.command("rules")
+def rules_cmd(model_path: Annotated[Path, typer.Argument(help="Model file written by dbsynth fit.")]) -> None:
+    """The rules a model learned (invariants of every source row) and enforces when generating."""
+    model = model_io.load(model_path)
+    found = [(key, rule) for key, tm in model.tables.items() for rule in tm.rules]
+    for key, rule in found:
+        out.print(f"{key}: {rule}")
+    if not found:
+        out.print("no learned rules")
+
+
 @app.command("privacy")
 def privacy_cmd(
     model_path: Annotated[Path, typer.Argument(help="Model file written by dbsynth fit.")],

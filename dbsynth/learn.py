@@ -22,6 +22,7 @@ from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.release import dp_count
 from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions, holdout_mask
 from dbsynth.relational import children_per_parent, fk_id
+from dbsynth.rules.learned import order_rules
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
 from dbsynth.schema.read import read_table
@@ -219,10 +220,12 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         if private:
             orphans = scalars.count(orphans, f"rows without {primary.referred}")
         null_parent_rate = min(orphans, n_rows) / max(float(tables[primary.referred].rows), 1.0)
+    ordered = [c.name for c in cols if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME)]
+    rules = tuple(order_rules(frame, ordered)) if not private else ()
     return TableModel(
         key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
         primary=None if primary is None else fk_id(key, primary), context=tuple(context),
-        counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate)
+        counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate, rules=rules)
 
 
 def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str, fk: ForeignKey,

@@ -33,6 +33,7 @@ from dbsynth.relational import (
     key_pool,
     linked_groups,
 )
+from dbsynth.rules.checks import compile_check
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.schema.model import Column, ForeignKey, Schema, Table
 from dbsynth.semantics import ColumnKind, column_kind, semantic_of, shape_of
@@ -79,6 +80,7 @@ class TableModel:
     counts: tuple[tuple[str, str, float], ...]  # (node, child FK, source mean children per row)
     fk_null_rates: dict[str, float]
     null_parent_rate: float = 0.0
+    rules: tuple[str, ...] = ()  # learned invariants, as SQL (see dbsynth.rules.learned)
 
     def column(self, name: str) -> ColumnModel:
         return next(c for c in self.columns if c.name == name)
@@ -195,7 +197,9 @@ class Model:
         for node, child, mean in tm.counts:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
             result.counts[child] = match_total(drawn, round(mean * n))
-        preds = predicates_for(table, self.schema.dialect)
+        preds = predicates_for(table, self.schema.dialect) + [
+            compile_check(f"learned: {rule}", rule, dialect="postgresql", columns=[c.name for c in table.columns])
+            for rule in tm.rules]
         unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers,
                                   null_rates={cm.name: cm.null_rate for cm in tm.columns}, plain=unreleased)

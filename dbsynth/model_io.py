@@ -70,6 +70,7 @@ def save(model: Model, path: str | Path) -> Path:
             "counts": [list(c) for c in tm.counts],
             "fk_null_rates": tm.fk_null_rates,
             "null_parent_rate": tm.null_parent_rate,
+            "rules": list(tm.rules),
         }
     doc = {
         "format": FORMAT,
@@ -121,6 +122,7 @@ def load(path: str | Path) -> Model:
             counts=tuple((a, b, float(m)) for a, b, m in t["counts"]),
             fk_null_rates=t["fk_null_rates"],
             null_parent_rate=t["null_parent_rate"],
+            rules=tuple(t.get("rules", ())),
         )
     eps = doc["params"]["epsilon"]
     privacy = doc.get("privacy")

@@ -183,3 +183,17 @@ def test_identifiers_learned_as_shapes_and_personal_values_by_content(pg_databas
     assert synth["reference"].str.fullmatch(r"ORD-\d{5}").all()
     assert set(synth["reference"]).isdisjoint(set(real["reference"])) or \
         len(set(synth["reference"]) & set(real["reference"])) < 10  # 90k possible references
+
+
+def test_learned_order_rule_is_listed_and_holds(source_databases: dict[str, str], tmp_path: Path) -> None:
+    from tests.integration.test_cli_errors import dbsynth as run
+
+    model = dbsynth.fit(source_databases["pagila"], epsilon=math.inf)
+    assert "return_date > rental_date" in model.tables["rental"].rules
+    assert not model.tables["film"].rules  # minutes exceed dollars, but that is no rule
+    rental = model.generate(seed=6, scale=0.5)["rental"]
+    both = rental["return_date"].notna()
+    assert (rental.loc[both, "return_date"] > rental.loc[both, "rental_date"]).all()
+    path = model.save(str(tmp_path / "pagila.dbsynth"))
+    listed = run("rules", str(path))
+    assert listed.returncode == 0 and "rental: return_date > rental_date" in listed.stdout

@@ -1,0 +1,54 @@
+"""Rules learned from the source: invariants that hold in every source row.
+
+So far: order between two numeric or datetime columns of one table (``return_date >= rental_date``).
+They are stored in the model as SQL text, listed by ``dbsynth rules``, and enforced at generation
+like CHECK constraints (with the swap repair for orderings). Under differential privacy a rule is a
+statistic of the data, so it is only learned for public tables until rules get their own budget.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["order_rules"]
+
+
+def _values(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        t = s.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(s.dtype, "tz", None) else s
+        x = t.to_numpy(dtype="datetime64[us]").astype("int64").astype(float)
+        x[s.isna().to_numpy()] = np.nan
+        return x
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+
+
+def _quote(name: str) -> str:
+    return name if name.isidentifier() and name.islower() else '"' + name.replace('"', '""') + '"'
+
+
+def order_rules(frame: pd.DataFrame, columns: list[str], *, min_rows: int = 20) -> list[str]:
+    """``b >= a`` (or ``b > a``) for every pair of ``columns`` of the same kind (dates with dates,
+    numbers with numbers) ordered that way in every row where both are set — when at least
+    ``min_rows`` such rows exist and the two columns' ranges overlap, so that the rule says more
+    than their marginals already do (``length > rental_rate`` holds only because minutes exceed
+    dollars)."""
+    rules = []
+    values = {c: _values(frame[c]) for c in columns}
+    dated = {c: pd.api.types.is_datetime64_any_dtype(frame[c].dtype) for c in columns}
+    for a, b in itertools.combinations(columns, 2):
+        if dated[a] != dated[b]:
+            continue
+        x, y = values[a], values[b]
+        both = ~np.isnan(x) & ~np.isnan(y)
+        if both.sum() < min_rows:
+            continue
+        dx, dy = x[both], y[both]
+        for lo, hi, lo_v, hi_v in ((a, b, dx, dy), (b, a, dy, dx)):
+            if (hi_v >= lo_v).all() and (hi_v > lo_v).any() and hi_v.min() <= lo_v.max():
+                op = ">" if (hi_v > lo_v).all() else ">="
+                rules.append(f"{_quote(hi)} {op} {_quote(lo)}")
+                break
+    return rules
