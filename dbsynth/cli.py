@@ -206,7 +206,7 @@ def fit_cmd(
 def rules_cmd(model_path: Annotated[Path, typer.Argument(help="Model file written by dbsynth fit.")]) -> None:
     """The rules a model learned (invariants of every source row) and enforces when generating."""
     model = model_io.load(model_path)
-    found = [(key, rule) for key, tm in model.tables.items() for rule in tm.rules]
+    found = [(key, rule) for key, tm in model.tables.items() for rule in tm.describe_rules()]
     for key, rule in found:
         out.print(f"{key}: {rule}")
     if not found:

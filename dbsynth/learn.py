@@ -22,7 +22,7 @@ from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.release import dp_count
 from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions, holdout_mask
 from dbsynth.relational import children_per_parent, fk_id
-from dbsynth.rules.learned import order_rules
+from dbsynth.rules.learned import equality_rules, order_rules
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
 from dbsynth.schema.read import read_table
@@ -222,10 +222,22 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         null_parent_rate = min(orphans, n_rows) / max(float(tables[primary.referred].rows), 1.0)
     ordered = [c.name for c in cols if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME)]
     rules = tuple(order_rules(frame, ordered)) if not private else ()
+    equalities: list[tuple[str, str, str, str]] = []
+    if not private:
+        learned = [c.name for c in cols if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
+        for fk in table.foreign_keys:
+            if fk.referred == key or fk.referred not in tables or the_plan.is_deferred(key, fk):
+                continue
+            parent_cols = [c.name for c in tables[fk.referred].columns
+                           if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
+            joined = _join_parent(frames[key], frames[fk.referred], fk)
+            equalities += [(c, fk_id(key, fk), fk.referred, p) for c, p in
+                           equality_rules(frames[key], frames[fk.referred], joined, learned, parent_cols)]
     return TableModel(
         key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
         primary=None if primary is None else fk_id(key, primary), context=tuple(context),
-        counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate, rules=rules)
+        counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate, rules=rules,
+        equalities=tuple(equalities))
 
 
 def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str, fk: ForeignKey,

@@ -81,6 +81,11 @@ class TableModel:
     fk_null_rates: dict[str, float]
     null_parent_rate: float = 0.0
     rules: tuple[str, ...] = ()  # learned invariants, as SQL (see dbsynth.rules.learned)
+    # (column, FK, parent table, parent column): the column copies its parent row's value
+    equalities: tuple[tuple[str, str, str, str], ...] = ()
+
+    def describe_rules(self) -> list[str]:
+        return list(self.rules) + [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities]
 
     def column(self, name: str) -> ColumnModel:
         return next(c for c in self.columns if c.name == name)
@@ -263,6 +268,9 @@ class Model:
                     idx = np.where(rng.random(n) < tm.fk_null_rates[fid], -1, idx)
             assigned[fid] = idx
             _put_keys(frame, fk, parent.frame, idx)
+            for col, via, _, pcol in tm.equalities:  # learned: this column is a copy of the parent's
+                if via == fid and col in frame.columns:
+                    frame[col] = _take(parent.frame[pcol], idx).to_numpy()
         for group in linked_groups(table, [fk for fk in table.foreign_keys if fk_id(key, fk) in assigned]):
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, assigned, done, rng)

@@ -71,6 +71,7 @@ def save(model: Model, path: str | Path) -> Path:
             "fk_null_rates": tm.fk_null_rates,
             "null_parent_rate": tm.null_parent_rate,
             "rules": list(tm.rules),
+            "equalities": [list(e) for e in tm.equalities],
         }
     doc = {
         "format": FORMAT,
@@ -123,6 +124,7 @@ def load(path: str | Path) -> Model:
             fk_null_rates=t["fk_null_rates"],
             null_parent_rate=t["null_parent_rate"],
             rules=tuple(t.get("rules", ())),
+            equalities=tuple((a, b, c, d) for a, b, c, d in t.get("equalities", ())),
         )
     eps = doc["params"]["epsilon"]
     privacy = doc.get("privacy")

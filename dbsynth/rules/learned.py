@@ -52,3 +52,28 @@ def order_rules(frame: pd.DataFrame, columns: list[str], *, min_rows: int = 20) 
                 rules.append(f"{_quote(hi)} {op} {_quote(lo)}")
                 break
     return rules
+
+
+def equality_rules(child: pd.DataFrame, parent: pd.DataFrame, joined: pd.DataFrame, child_cols: list[str],
+                   parent_cols: list[str], *, min_rows: int = 20) -> list[tuple[str, str]]:
+    """``(child column, parent column)`` pairs equal in every child row that has a parent
+    (``invoice_line.unit_price = track.unit_price``); ``joined`` holds each child row's parent row."""
+    out = []
+    for c in child_cols:
+        for p in parent_cols:
+            if p not in joined.columns:
+                continue
+            x, y = child[c].reset_index(drop=True), joined[p].reset_index(drop=True)
+            both = x.notna() & y.notna()
+            if both.sum() < min_rows or x[both].nunique() < 2:
+                continue
+            try:
+                equal = (pd.to_numeric(x[both]) == pd.to_numeric(y[both])).all() \
+                    if pd.api.types.is_numeric_dtype(x.dtype) and pd.api.types.is_numeric_dtype(y.dtype) \
+                    else (x[both].astype(str) == y[both].astype(str)).all()
+            except (TypeError, ValueError):
+                continue
+            if equal:
+                out.append((c, p))
+                break
+    return out

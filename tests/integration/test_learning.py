@@ -197,3 +197,15 @@ def test_learned_order_rule_is_listed_and_holds(source_databases: dict[str, str]
     path = model.save(str(tmp_path / "pagila.dbsynth"))
     listed = run("rules", str(path))
     assert listed.returncode == 0 and "rental: return_date > rental_date" in listed.stdout
+
+
+def test_learned_cross_table_equality_holds(source_databases: dict[str, str]) -> None:
+    model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
+    assert ("unit_price", "invoice_line(track_id)", "track", "unit_price") in model.tables["invoice_line"].equalities
+    assert "unit_price = track.unit_price (through invoice_line(track_id))" in \
+        model.tables["invoice_line"].describe_rules()
+    frames = model.generate(seed=8)
+    joined = frames["invoice_line"].merge(frames["track"][["track_id", "unit_price"]], on="track_id",
+                                          suffixes=("", "_track"))
+    assert len(joined) == len(frames["invoice_line"]) > 1000
+    assert (pd.to_numeric(joined["unit_price"]) == pd.to_numeric(joined["unit_price_track"])).all()
