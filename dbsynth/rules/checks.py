@@ -105,6 +105,22 @@ def _isna(value: Any) -> Any:
     return value is None or value is pd.NA
 
 
+def _similar_to_regex(pattern: str) -> str:
+    """SQL SIMILAR TO → Python regex: ``%``/``_`` as in LIKE, the regex operators SIMILAR TO shares
+    (``| * + ? {} () []``) kept, everything else literal; the whole value must match."""
+    out = []
+    for ch in pattern:
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        elif ch in "|*+?{}()[]-,0123456789":
+            out.append(ch)
+        else:
+            out.append(re.escape(ch))
+    return "^(?:" + "".join(out) + ")$"
+
+
 def _like_to_regex(pattern: str) -> str:
     out = []
     for ch in pattern:
@@ -201,6 +217,26 @@ class _Evaluator:
             for v in values[1:]:
                 out = out.where(~out.isna(), v)
             return out
+        if isinstance(node, exp.Case):
+            return self._case(node)
+        if isinstance(node, exp.Extract):
+            return self._extract(node)
+        if isinstance(node, exp.Interval):
+            return self._interval(node)
+        if isinstance(node, exp.CurrentDate):
+            return pd.Timestamp.now().normalize()
+        if isinstance(node, exp.CurrentTimestamp):
+            return pd.Timestamp.now(tz="UTC")
+        if isinstance(node, exp.SimilarTo):
+            pat = self.eval(node.expression)
+            if not isinstance(pat, str):
+                raise Unsupported("non-literal SIMILAR TO pattern")
+            regex = _similar_to_regex(pat)
+            values = self._str(node.this)
+            if self.dry:
+                return values.isna()
+            compiled = re.compile(regex, re.S)
+            return values.map(lambda v: None if v is None else bool(compiled.match(str(v)))).astype("boolean")
         if isinstance(node, exp.RegexpLike | exp.RegexpILike):
             flags = re.I if isinstance(node, exp.RegexpILike) else 0
             return self._match(node.this, node.expression, flags, like=False)
@@ -208,6 +244,50 @@ class _Evaluator:
             flags = re.I if isinstance(node, exp.ILike) else 0
             return self._match(node.this, node.expression, flags, like=True)
         raise Unsupported(type(node).__name__)
+
+    def _case(self, node: exp.Case) -> Any:
+        """CASE WHEN c1 THEN v1 … ELSE d END, row by row through masks (first true branch wins)."""
+        default = node.args.get("default")
+        out = self.eval(default) if default is not None else None
+        out = out if isinstance(out, pd.Series) else pd.Series([out] * self.n, dtype=object)
+        out = out.reset_index(drop=True).astype(object)
+        for branch in reversed(node.args.get("ifs") or []):
+            cond = _as_bool(self.eval(branch.this), self.n).fillna(False).to_numpy(dtype=bool)
+            value = self.eval(branch.args["true"])
+            value = value.reset_index(drop=True) if isinstance(value, pd.Series) else pd.Series([value] * self.n)
+            out = out.where(~cond, value.astype(object))
+        if out.map(lambda v: isinstance(v, bool | np.bool_) or v is None or v is pd.NA).all():
+            return out.astype("boolean")
+        return out
+
+    def _extract(self, node: exp.Extract) -> Any:
+        part = str(node.this.name if hasattr(node.this, "name") else node.this).upper()
+        value = self.eval(node.expression)
+        if self.dry:
+            return pd.Series([None] * self.n, dtype=object)
+        if not _is_datetime(value):
+            raise Unsupported("EXTRACT from a non-date")
+        if part not in _EXTRACT_FIELDS:
+            raise Unsupported(f"EXTRACT({part})")
+        fields = {"YEAR": "year", "MONTH": "month", "DAY": "day", "HOUR": "hour", "MINUTE": "minute",
+                  "DOW": "dayofweek", "DOY": "dayofyear", "QUARTER": "quarter"}
+        if part not in fields:
+            raise Unsupported(f"EXTRACT({part})")
+        out = getattr(value.dt, fields[part])
+        return ((out + 1) % 7) if part == "DOW" else out  # PostgreSQL: Sunday is 0
+
+    def _interval(self, node: exp.Interval) -> pd.Timedelta:
+        amount = self.eval(node.this)
+        unit_node = node.args.get("unit")
+        unit = str(unit_node.name if unit_node is not None else "").lower().rstrip("s")
+        text = str(amount).strip()
+        if not unit:  # '30 days' written as one string
+            number, _, unit = text.partition(" ")
+            text, unit = number, unit.lower().rstrip("s")
+        units = {"day": "D", "hour": "h", "minute": "min", "second": "s", "week": "W"}
+        if unit not in units:
+            raise Unsupported(f"INTERVAL in {unit or 'unknown units'}")
+        return pd.to_timedelta(float(text), unit=units[unit])
 
     def _cast(self, node: exp.Cast) -> Any:
         value = self.eval(node.this)
@@ -277,6 +357,9 @@ class _Evaluator:
         out = _as_bool(result, self.n)
         out[null.to_numpy(dtype=bool)] = pd.NA
         return out
+
+
+_EXTRACT_FIELDS = frozenset({"YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "DOW", "DOY", "QUARTER"})
 
 
 def _is_datetime(v: Any) -> bool:

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from dbsynth.rules.checks import Predicate, strip
 
-__all__ = ["ColumnDomain", "Order", "column_domains", "order_pairs"]
+__all__ = ["ColumnDomain", "Order", "Window", "column_domains", "order_pairs", "windows"]
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,26 @@ def _gt(a: Any, b: Any) -> bool:
         return False
 
 
+_NEGATED: dict[type[exp.Expression], type[exp.Expression]] = {
+    exp.LT: exp.GTE, exp.LTE: exp.GT, exp.GT: exp.LTE, exp.GTE: exp.LT}
+
+
 def _conjuncts(node: exp.Expression) -> Iterator[exp.Expression]:
+    """The AND-ed parts of ``node``; ``NOT (a OR b)`` counts as ``NOT a AND NOT b`` and a negated
+    comparison as its opposite (``NOT x < 1`` is ``x >= 1``)."""
     node = strip(node)
     if isinstance(node, exp.And):
         yield from _conjuncts(node.this)
         yield from _conjuncts(node.expression)
+    elif isinstance(node, exp.Not):
+        inner = strip(node.this)
+        if isinstance(inner, exp.Or):
+            for part in (inner.this, inner.expression):
+                yield from _conjuncts(exp.Not(this=part))
+        elif type(inner) in _NEGATED:
+            yield _NEGATED[type(inner)](this=inner.this, expression=inner.expression)
+        else:
+            yield node
     else:
         yield node
 
@@ -192,4 +207,52 @@ def order_pairs(predicates: Iterable[Predicate]) -> list[Order]:
             if a and b:
                 low, high = (a, b) if kind in (exp.LT, exp.LTE) else (b, a)
                 out.append(Order(low, high, strict=kind in (exp.LT, exp.GT)))
+    return out
+
+
+@dataclass(frozen=True)
+class Window:
+    """``column`` must lie within ``[other + low, other + high]`` (either side may be open); offsets
+    are numbers (days for dates, as in PostgreSQL's ``date + integer``)."""
+
+    column: str
+    other: str
+    low: float | None
+    high: float | None
+
+
+def _offset(node: exp.Expression) -> tuple[str, float] | None:
+    """``col``, ``col + k`` or ``col - k`` → (col, ±k)."""
+    node = strip(node)
+    if isinstance(node, exp.Column):
+        return node.name, 0.0
+    if isinstance(node, exp.Add | exp.Sub):
+        col, (ok, k) = _column(node.this), _constant(node.expression)
+        if col and ok and isinstance(k, int | float):
+            return col, float(k) if isinstance(node, exp.Add) else -float(k)
+    return None
+
+
+def windows(predicates: Iterable[Predicate]) -> list[Window]:
+    """Per predicate, the conjuncts ``a op b ± k`` gathered into one window for ``a`` around ``b``."""
+    out = []
+    for p in predicates:
+        if p.tree is None:
+            continue
+        bounds: dict[tuple[str, str], list[float | None]] = {}
+        for conj in _conjuncts(p.tree):
+            kind = type(conj)
+            if kind not in (exp.GT, exp.GTE, exp.LT, exp.LTE):
+                continue
+            left, right = _offset(conj.this), _offset(conj.expression)
+            if not left or not right or left[0] == right[0]:
+                continue
+            (a, ka), (b, kb) = left, right
+            # a + ka  op  b + kb   →   a  op  b + (kb - ka)
+            lo_hi = bounds.setdefault((a, b), [None, None])
+            if kind in (exp.LT, exp.LTE):
+                lo_hi[1] = kb - ka
+            else:
+                lo_hi[0] = kb - ka
+        out += [Window(a, b, lo, hi) for (a, b), (lo, hi) in bounds.items() if lo is not None and hi is not None]
     return out

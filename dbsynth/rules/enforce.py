@@ -16,7 +16,7 @@ import pandas as pd
 
 from dbsynth.errors import ConstraintError
 from dbsynth.rules.checks import Predicate
-from dbsynth.rules.domains import order_pairs
+from dbsynth.rules.domains import order_pairs, windows
 
 __all__ = ["EnforceReport", "Resampler", "enforce"]
 
@@ -47,6 +47,31 @@ def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set
         if bad.any():
             frame.loc[bad, [order.low, order.high]] = frame.loc[bad, [order.high, order.low]].to_numpy()
             report.repaired[f"{order.low} < {order.high}"] = int(bad.sum())
+
+
+def _place_in_windows(frame: pd.DataFrame, bad: np.ndarray, predicate: Predicate, free: set[str],
+                      rng: np.random.Generator, report: EnforceReport) -> None:
+    """Repair ``a`` in ``[b + low, b + high]`` windows (``delivered_on <= sent_on + 30``) by drawing
+    ``a`` inside its window for the failing rows: resampling both at random would almost never land
+    two dates within a month of each other."""
+    for w in windows([predicate]):
+        if w.column not in free or w.other not in frame.columns:
+            continue
+        base = frame.loc[bad, w.other]
+        if base.isna().all():
+            continue
+        span = (w.high or 0.0) - (w.low or 0.0)
+        offset = (w.low or 0.0) + rng.random(int(bad.sum())) * max(span, 0.0)
+        target = frame[w.column]
+        if pd.api.types.is_datetime64_any_dtype(base.dtype):
+            step = pd.to_timedelta(np.floor(offset), unit="D")
+            values = (base + step.to_numpy()).to_numpy()
+        elif pd.api.types.is_integer_dtype(target.dtype):
+            values = (pd.to_numeric(base) + np.floor(offset)).to_numpy()
+        else:
+            values = (pd.to_numeric(base) + offset).to_numpy()
+        frame.loc[bad, w.column] = values
+        report.repaired[f"{predicate.label} (window)"] = int(bad.sum())
 
 
 def enforce(
@@ -90,6 +115,10 @@ def enforce(
             return frame
         for label, bad, cols in failing:
             report.rejected[label] = report.rejected.get(label, 0) + int(bad.sum())
+            predicate = next((p for p in checks if f"CHECK {p.label}" == label), None)
+            if predicate is not None and round_ % 2 == 1 and windows([predicate]):  # repair, then re-check
+                _place_in_windows(frame, bad, predicate, free, rng, report)
+                continue
             fixable = [c for c in cols if c in free]
             if not fixable or round_ == MAX_ROUNDS:
                 sample = frame.loc[bad, list(cols)].head(3).to_dict("records")

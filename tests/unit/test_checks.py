@@ -82,3 +82,26 @@ def test_order_pairs() -> None:
 def test_violations_on_numpy_ints() -> None:
     frame = pd.DataFrame({"x": np.array([0, 1, 2])})
     assert violations("x > 0", frame) == [True, False, False]
+
+
+def test_case_extract_interval_and_similar_to() -> None:
+    frame = pd.DataFrame({"kind": ["a", "b", "a"], "qty": [1, 0, 0],
+                          "d": pd.to_datetime(["2001-01-01", "1999-05-01", "2020-01-01"]),
+                          "d2": pd.to_datetime(["2001-01-20", "1999-07-01", "2020-01-02"]),
+                          "name": ["abc", "Xyz", None]})
+    assert violations("CASE WHEN kind = 'a' THEN qty > 0 ELSE qty >= 0 END", frame) == [False, False, True]
+    assert violations("EXTRACT(YEAR FROM d) >= 2000", frame) == [False, True, False]
+    assert violations("d2 <= d + interval '30 days'", frame) == [False, True, False]
+    assert violations("d2 <= d + 30", frame) == [False, True, False]
+    assert violations("name SIMILAR TO '[a-z]%'", frame) == [False, True, False]
+    assert violations("name SIMILAR TO '(abc|xyz)'", frame) == [False, True, False]
+
+
+def test_negated_disjunction_gives_a_domain_and_windows_are_found() -> None:
+    from dbsynth.rules.domains import windows
+
+    p = compile_check(None, "NOT (x < 1 OR x > 5)", dialect="postgresql", columns=["x"])
+    assert column_domains([p])["x"] == ColumnDomain(low=1, high=5, not_null=True)
+    w = compile_check(None, "b <= a + 30 AND b >= a", dialect="postgresql", columns=["a", "b"])
+    (window,) = windows([w])
+    assert (window.column, window.other, window.low, window.high) == ("b", "a", 0.0, 30.0)
