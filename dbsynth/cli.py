@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from dbsynth import model_io
+from dbsynth.config import load_config
 from dbsynth.errors import DbsynthError, UsageError
 from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import (
@@ -167,12 +168,15 @@ def seed_cmd(
     schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to seed (repeatable).")] = None,
     to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
     locale: Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")] = "en_US",
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Rules file (default: ./dbsynth.toml or [tool.dbsynth] in ./pyproject.toml).")] = None,
 ) -> None:
     """Seed a database from its schema alone (no source rows needed)."""
     default, per_table = parse_rows(rows or [])
     _run_seed(url, label=str(to_dir) if to_dir else url.split("@")[-1], rows=per_table,
               default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
-              create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, locale=locale)
+              create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, locale=locale,
+              config=load_config(config))
 
 
 @app.command("fit")
@@ -249,6 +253,8 @@ def generate_cmd(
     create_schema: Annotated[bool, typer.Option("--create-schema")] = False,
     to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
     locale: Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")] = "en_US",
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Rules file (default: ./dbsynth.toml or [tool.dbsynth] in ./pyproject.toml).")] = None,
 ) -> None:
     """Generate synthetic rows from a model file into a database (or CSV files)."""
     default, per_table = parse_rows(rows or [])
@@ -260,7 +266,7 @@ def generate_cmd(
     _with_progress(lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate,
-                   create_schema=create_schema, to_dir=to_dir, locale=locale)
+                   create_schema=create_schema, to_dir=to_dir, locale=locale, config=load_config(config))
 
 
 @app.command("report")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dbsynth.config import Config
 from dbsynth.errors import UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.generators.providers import Providers
@@ -35,6 +36,7 @@ from dbsynth.relational import (
 )
 from dbsynth.rules.checks import compile_check
 from dbsynth.rules.enforce import EnforceReport, enforce
+from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
 from dbsynth.schema.model import Column, ForeignKey, Schema, Table
 from dbsynth.semantics import ColumnKind, column_kind, semantic_of, shape_of
 from dbsynth.synthesis import Synthesis, predicates_for, sequence_key, table_rng
@@ -135,7 +137,8 @@ class Model:
         return dict(self.synthesize(scale=scale, rows=rows, seed=seed, locale=locale, progress=progress).frames)
 
     def synthesize(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-                   locale: str = "en_US", progress: Progress | None = None) -> Synthesis:
+                   locale: str = "en_US", config: Config | None = None,
+                   progress: Progress | None = None) -> Synthesis:
         if scale < 0 or math.isnan(scale):
             raise UsageError(f"--scale must be a positive number (got {scale})")
         rows = dict(rows or {})
@@ -149,7 +152,8 @@ class Model:
         done: dict[str, _Generated] = {}
         reports: dict[str, EnforceReport] = {}
         for key in the_plan.order:
-            done[key], reports[key] = self._table(key, the_plan, done, scale, rows.get(key), seed, providers)
+            done[key], reports[key] = self._table(key, the_plan, done, scale, rows.get(key), seed, providers,
+                                                  config or Config())
             if progress:
                 progress(key, len(done[key].frame))
         for edge in the_plan.deferred:
@@ -157,10 +161,12 @@ class Model:
             pool = {edge.fk.referred: key_pool(done[edge.fk.referred].frame, edge.fk.referred_columns)}
             done[edge.table].frame = assign_foreign_keys(table, done[edge.table].frame, [edge.fk], pool,
                                                          table_rng(seed, edge.table + "#deferred"))
-        return Synthesis({k: done[k].frame for k in the_plan.order}, reports)
+        frames = {k: done[k].frame for k in the_plan.order}
+        apply_aggregates(self.schema, frames, config or Config())
+        return Synthesis(frames, reports)
 
     def _table(self, key: str, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,
-               seed: int, providers: Providers) -> tuple[_Generated, EnforceReport]:
+               seed: int, providers: Providers, config: Config) -> tuple[_Generated, EnforceReport]:
         table = self.schema.table(key)
         tm = self.tables[key]
         rng = table_rng(seed, key)
@@ -202,7 +208,8 @@ class Model:
         for node, child, mean in tm.counts:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
             result.counts[child] = match_total(drawn, round(mean * n))
-        preds = predicates_for(table, self.schema.dialect) + [
+        rule_preds, needs = user_predicates(self.schema, table, config)
+        preds = predicates_for(table, self.schema.dialect) + rule_preds + [
             compile_check(f"learned: {rule}", rule, dialect="postgresql", columns=[c.name for c in table.columns])
             for rule in tm.rules]
         unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
@@ -229,12 +236,13 @@ class Model:
             return gen.sample(k, rng=r, columns=[column])[column]
 
         deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}
+        frame = attach_parents(frame, needs, {k: g.frame for k, g in done.items()})
         frame = enforce(
             key, frame, predicates=preds, unique_sets=table.unique_sets(),
             not_null=[c.name for c in table.writable_columns
                       if not c.nullable and c.name in frame.columns and c.name not in deferred],
             resample=resample, resamplable=[c for c in gen.columns if c != seq], rng=fix_rng, report=report)
-        result.frame = frame
+        result.frame = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
         return result, report
 
     def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from dbsynth import registry
+from dbsynth.config import Config
 from dbsynth.connect import create_engine
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
@@ -88,6 +89,7 @@ def seed(
     schemas: Sequence[str] | None = None,
     to_dir: Path | None = None,
     locale: str = "en_US",
+    config: Config | None = None,
     progress: Progress | None = None,
 ) -> SeedResult:
     """Seed ``target`` schema-only: ``default_rows`` per table unless ``rows`` says otherwise.
@@ -105,7 +107,7 @@ def seed(
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
     t0 = time.perf_counter()
     synthesis = synthesize(schema, the_plan, sizes, seed=seed, explicit=frozenset(explicit),
-                           providers=Providers(locale, seed=seed),
+                           providers=Providers(locale, seed=seed), config=config,
                            progress=(lambda t, n: progress("generate", t, n)) if progress else None)
     t1 = time.perf_counter()
     engine = None if to_dir is not None else create_engine(target)
@@ -131,6 +133,7 @@ def write_model(
     create_schema: bool = False,
     to_dir: Path | None = None,
     locale: str = "en_US",
+    config: Config | None = None,
     progress: Progress | None = None,
 ) -> SeedResult:
     """Generate from ``model`` and write to ``target`` (or CSV files in ``to_dir``).
@@ -144,7 +147,7 @@ def write_model(
             check_compatible(model, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
                                                                      if t.schema}) or None))
         t0 = time.perf_counter()
-        synthesis = model.synthesize(scale=scale, rows=rows, seed=seed, locale=locale,
+        synthesis = model.synthesize(scale=scale, rows=rows, seed=seed, locale=locale, config=config,
                                      progress=(lambda t, n: progress("generate", t, n)) if progress else None)
         t1 = time.perf_counter()
         sink = sink_for(to_dir if to_dir is not None else engine)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dbsynth.config import Config
 from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
@@ -23,6 +24,7 @@ from dbsynth.graph import Plan
 from dbsynth.relational import assign_foreign_keys, capacity, fill_self_reference, key_pool
 from dbsynth.rules.checks import Predicate, compile_check
 from dbsynth.rules.enforce import EnforceReport, enforce
+from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
 from dbsynth.schema.model import Schema, Table, TypeKind
 
 __all__ = ["Synthesis", "resolve_rows", "synthesize", "table_rng"]
@@ -82,6 +84,7 @@ def synthesize(
     seed: int,
     explicit: frozenset[str] = frozenset(),
     providers: Providers | None = None,
+    config: Config | None = None,
     progress: Progress | None = None,
 ) -> Synthesis:
     """Generate ``sizes[t]`` rows for each table of ``plan``; see the module docstring."""
@@ -99,7 +102,9 @@ def synthesize(
         table = schema.table(key)
         rng = table_rng(seed, key)
         own_rng, fk_rng, fix_rng = rng.spawn(3)
-        preds = predicates_for(table, schema.dialect)
+        config = config or Config()
+        rule_preds, needs = user_predicates(schema, table, config)
+        preds = predicates_for(table, schema.dialect) + rule_preds
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers)
         ready = [fk for fk in table.foreign_keys
                  if fk.referred != key and fk.referred in schema and not plan.is_deferred(key, fk)]
@@ -123,6 +128,7 @@ def synthesize(
                 for c in fk.columns:
                     frame[c] = pd.Series([None] * n, dtype=object)
         deferred_cols = {c for d in plan.deferred if d.table == key for c in d.fk.columns}
+        frame = attach_parents(frame, needs, frames)
         reports[key] = EnforceReport()
 
         def resample(column: str, k: int, r: np.random.Generator,
@@ -140,7 +146,7 @@ def synthesize(
             rng=fix_rng,
             report=reports[key],
         )
-        frames[key] = frame
+        frames[key] = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
         if progress:
             progress(key, n)
     for edge in plan.deferred:
@@ -149,4 +155,5 @@ def synthesize(
             table, frames[edge.table], [edge.fk],
             {edge.fk.referred: pool(edge.fk.referred, edge.fk.referred_columns)},
             table_rng(seed, edge.table + "#deferred"))
+    apply_aggregates(schema, frames, config or Config())
     return Synthesis({k: frames[k] for k in plan.order}, reports)

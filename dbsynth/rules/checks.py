@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-__all__ = ["Predicate", "Unsupported", "compile_check", "sqlglot_dialect", "strip"]
+__all__ = ["Predicate", "Unsupported", "compile_check", "evaluate", "sqlglot_dialect", "strip"]
 
 _DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
 
@@ -87,6 +87,12 @@ def compile_check(name: str | None, sqltext: str, *, dialect: str, columns: list
         col.set("table", None)
         used.add(real)
     return Predicate(name, sqltext, tree, frozenset(used))
+
+
+def evaluate(sql: str, frame: pd.DataFrame, *, dialect: str = "postgresql") -> Any:
+    """Evaluate an SQL expression over ``frame``'s columns (a Series or a scalar)."""
+    tree = cast(exp.Expression, sqlglot.parse_one(sql, read=sqlglot_dialect(dialect)))
+    return _Evaluator(frame).eval(tree)
 
 
 def _as_bool(value: Any, n: int) -> pd.Series:

@@ -212,8 +212,8 @@ def order_pairs(predicates: Iterable[Predicate]) -> list[Order]:
 
 @dataclass(frozen=True)
 class Window:
-    """``column`` must lie within ``[other + low, other + high]`` (either side may be open); offsets
-    are numbers (days for dates, as in PostgreSQL's ``date + integer``)."""
+    """``column`` must lie within ``[other + low, other + high]`` (either side may be open, not both);
+    offsets are numbers (days for dates, as in PostgreSQL's ``date + integer``)."""
 
     column: str
     other: str
@@ -254,5 +254,5 @@ def windows(predicates: Iterable[Predicate]) -> list[Window]:
                 lo_hi[1] = kb - ka
             else:
                 lo_hi[0] = kb - ka
-        out += [Window(a, b, lo, hi) for (a, b), (lo, hi) in bounds.items() if lo is not None and hi is not None]
+        out += [Window(a, b, lo, hi) for (a, b), (lo, hi) in bounds.items() if lo is not None or hi is not None]
     return out

@@ -36,9 +36,10 @@ class EnforceReport:
 
 def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set[str],
                  report: EnforceReport) -> None:
+    windowed = {frozenset((w.column, w.other)) for w in windows(predicates)}
     for order in order_pairs(predicates):
-        if not {order.low, order.high} <= free:
-            continue
+        if not {order.low, order.high} <= free or frozenset((order.low, order.high)) in windowed:
+            continue  # a window repair places these (swapping would undo what it placed)
         low, high = frame[order.low], frame[order.high]
         try:
             bad = (low > high).fillna(False).to_numpy(dtype=bool)
@@ -60,10 +61,13 @@ def _place_in_windows(frame: pd.DataFrame, bad: np.ndarray, predicate: Predicate
         base = frame.loc[bad, w.other]
         if base.isna().all():
             continue
-        span = (w.high or 0.0) - (w.low or 0.0)
-        offset = (w.low or 0.0) + rng.random(int(bad.sum())) * max(span, 0.0)
+        dated = pd.api.types.is_datetime64_any_dtype(base.dtype)
+        open_span = 365.0 if dated else 100.0  # how far past a one-sided bound values may fall
+        low = w.low if w.low is not None else (w.high or 0.0) - open_span
+        high = w.high if w.high is not None else low + open_span
+        offset = low + rng.random(int(bad.sum())) * max(high - low, 0.0)
         target = frame[w.column]
-        if pd.api.types.is_datetime64_any_dtype(base.dtype):
+        if dated:
             step = pd.to_timedelta(np.floor(offset), unit="D")
             values = (base + step.to_numpy()).to_numpy()
         elif pd.api.types.is_integer_dtype(target.dtype):
@@ -116,7 +120,7 @@ def enforce(
         for label, bad, cols in failing:
             report.rejected[label] = report.rejected.get(label, 0) + int(bad.sum())
             predicate = next((p for p in checks if f"CHECK {p.label}" == label), None)
-            if predicate is not None and round_ % 2 == 1 and windows([predicate]):  # repair, then re-check
+            if round_ < MAX_ROUNDS and predicate is not None and any(w.column in free for w in windows([predicate])):
                 _place_in_windows(frame, bad, predicate, free, rng, report)
                 continue
             fixable = [c for c in cols if c in free]
@@ -139,4 +143,4 @@ def enforce(
             elif col.dtype.kind in "iufb" and values.isna().any():
                 frame[c] = col.astype(object)
             frame.loc[rows, c] = values.to_numpy()
-    return frame
+    raise AssertionError("unreachable: the last round either returns or raises")
