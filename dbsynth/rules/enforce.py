@@ -70,8 +70,9 @@ def _place_in_windows(frame: pd.DataFrame, bad: np.ndarray, predicate: Predicate
         if dated:
             step = pd.to_timedelta(np.floor(offset), unit="D")
             values = (base + step.to_numpy()).to_numpy()
-        elif pd.api.types.is_integer_dtype(target.dtype):
-            values = (pd.to_numeric(base) + np.floor(offset)).to_numpy()
+        elif pd.api.types.is_integer_dtype(target.dtype) or target.dropna().map(
+                lambda v: isinstance(v, int | np.integer)).all():
+            values = (pd.to_numeric(base) + np.floor(offset)).round().astype("Int64").to_numpy()
         else:
             values = (pd.to_numeric(base) + offset).to_numpy()
         frame.loc[bad, w.column] = values
