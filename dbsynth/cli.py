@@ -45,6 +45,11 @@ err = Console(stderr=True)
 out = Console()
 _state = {"debug": False}
 EXAMPLES = Path(__file__).resolve().parent / "examples"
+# options that seed and generate share
+LocaleOption = Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="Rules file (default: ./dbsynth.toml or [tool.dbsynth] in ./pyproject.toml).")]
+ToDirOption = Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")]
 
 
 @app.callback()
@@ -166,10 +171,9 @@ def seed_cmd(
     schema_from: Annotated[str | None, typer.Option(
         "--schema-from", help="Read the schema from this database instead of the target.")] = None,
     schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to seed (repeatable).")] = None,
-    to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
-    locale: Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")] = "en_US",
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="Rules file (default: ./dbsynth.toml or [tool.dbsynth] in ./pyproject.toml).")] = None,
+    to_dir: ToDirOption = None,
+    locale: LocaleOption = "en_US",
+    config: ConfigOption = None,
 ) -> None:
     """Seed a database from its schema alone (no source rows needed)."""
     default, per_table = parse_rows(rows or [])
@@ -251,10 +255,9 @@ def generate_cmd(
     seed_: Annotated[int, typer.Option("--seed")] = 0,
     truncate: Annotated[bool, typer.Option("--truncate")] = False,
     create_schema: Annotated[bool, typer.Option("--create-schema")] = False,
-    to_dir: Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")] = None,
-    locale: Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")] = "en_US",
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="Rules file (default: ./dbsynth.toml or [tool.dbsynth] in ./pyproject.toml).")] = None,
+    to_dir: ToDirOption = None,
+    locale: LocaleOption = "en_US",
+    config: ConfigOption = None,
 ) -> None:
     """Generate synthetic rows from a model file into a database (or CSV files)."""
     default, per_table = parse_rows(rows or [])

@@ -149,11 +149,12 @@ class Model:
                 raise UsageError(f"--rows {name}={n}: a row count must not be negative")
         the_plan = self.plan
         providers = Providers(locale, seed=seed)
+        config = config or Config()
         done: dict[str, _Generated] = {}
         reports: dict[str, EnforceReport] = {}
         for key in the_plan.order:
             done[key], reports[key] = self._table(key, the_plan, done, scale, rows.get(key), seed, providers,
-                                                  config or Config())
+                                                  config)
             if progress:
                 progress(key, len(done[key].frame))
         for edge in the_plan.deferred:
@@ -162,7 +163,7 @@ class Model:
             done[edge.table].frame = assign_foreign_keys(table, done[edge.table].frame, [edge.fk], pool,
                                                          table_rng(seed, edge.table + "#deferred"))
         frames = {k: done[k].frame for k in the_plan.order}
-        apply_aggregates(self.schema, frames, config or Config())
+        apply_aggregates(self.schema, frames, config)
         return Synthesis(frames, reports)
 
     def _table(self, key: str, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,

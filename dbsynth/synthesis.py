@@ -89,6 +89,7 @@ def synthesize(
 ) -> Synthesis:
     """Generate ``sizes[t]`` rows for each table of ``plan``; see the module docstring."""
     providers = providers or Providers(seed=seed)
+    config = config or Config()
     frames: dict[str, pd.DataFrame] = {}
     reports: dict[str, EnforceReport] = {}
     pools: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
@@ -102,7 +103,6 @@ def synthesize(
         table = schema.table(key)
         rng = table_rng(seed, key)
         own_rng, fk_rng, fix_rng = rng.spawn(3)
-        config = config or Config()
         rule_preds, needs = user_predicates(schema, table, config)
         preds = predicates_for(table, schema.dialect) + rule_preds
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers)
@@ -155,5 +155,5 @@ def synthesize(
             table, frames[edge.table], [edge.fk],
             {edge.fk.referred: pool(edge.fk.referred, edge.fk.referred_columns)},
             table_rng(seed, edge.table + "#deferred"))
-    apply_aggregates(schema, frames, config or Config())
+    apply_aggregates(schema, frames, config)
     return Synthesis({k: frames[k] for k in plan.order}, reports)

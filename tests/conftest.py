@@ -3,13 +3,16 @@ running server), a fresh MariaDB database, or an SQLite file, each dropped after
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pymysql
 import pytest
 import sqlalchemy as sa
@@ -50,6 +53,16 @@ def chinook_full(tmp_path: Path) -> Path:
     return out
 
 
+def _new_pg_database(name: str, files: Iterable[Path], janitors: list[DatabaseJanitor]) -> str:
+    """Create database ``name`` (its janitor goes to ``janitors`` for the drop) and load ``files``."""
+    janitor = DatabaseJanitor(user=PG["user"], host=PG["host"], port=PG["port"], dbname=name)
+    janitor.init()
+    janitors.append(janitor)
+    for f in files:
+        run_psql(name, f)
+    return pg_url(name)
+
+
 @pytest.fixture(scope="session")
 def source_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Pagila and Chinook with their rows, loaded once per test session (per xdist worker)."""
@@ -58,16 +71,9 @@ def source_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
         "pagila": [DATASETS / "pagila" / "pagila-schema.sql", DATASETS / "pagila" / "pagila-data.sql"],
         "chinook": [chinook_full(tmp)],
     }
-    janitors = []
-    urls = {}
-    for name, paths in files.items():
-        db = f"dbsynth_src_{name}_{uuid.uuid4().hex[:8]}"
-        janitor = DatabaseJanitor(user=PG["user"], host=PG["host"], port=PG["port"], dbname=db)
-        janitor.init()
-        janitors.append(janitor)
-        for f in paths:
-            run_psql(db, f)
-        urls[name] = pg_url(db)
+    janitors: list[DatabaseJanitor] = []
+    urls = {name: _new_pg_database(f"dbsynth_src_{name}_{uuid.uuid4().hex[:8]}", paths, janitors)
+            for name, paths in files.items()}
     yield urls
     for j in janitors:
         j.drop()
@@ -79,13 +85,7 @@ def pg_database() -> Iterator[Callable[..., str]]:
     janitors: list[DatabaseJanitor] = []
 
     def make(*files: Path) -> str:
-        name = f"dbsynth_{uuid.uuid4().hex[:12]}"
-        janitor = DatabaseJanitor(user=PG["user"], host=PG["host"], port=PG["port"], dbname=name)
-        janitor.init()
-        janitors.append(janitor)
-        for f in files:
-            run_psql(name, f)
-        return pg_url(name)
+        return _new_pg_database(f"dbsynth_{uuid.uuid4().hex[:12]}", files, janitors)
 
     yield make
     for j in janitors:
@@ -154,3 +154,35 @@ def table_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
             out[name] = sorted((tuple(r) for r in rows), key=repr)
     engine.dispose()
     return out
+
+
+def read_frames(url: str) -> dict[str, pd.DataFrame]:
+    """Every table of the database at ``url`` as a DataFrame, read the way dbsynth reads sources."""
+    from dbsynth.connect import create_engine
+    from dbsynth.schema import reflect
+    from dbsynth.schema.read import read_table
+
+    engine = create_engine(url)
+    frames = {t.key: read_table(engine, t) for t in reflect(engine).tables}
+    engine.dispose()
+    return frames
+
+
+def model_strings(path: Path) -> set[str]:
+    """Every string value in a model file's per-table section: what a privacy scan must check."""
+    with zipfile.ZipFile(path) as z:
+        doc = json.loads(z.read("model.json"))
+    found: set[str] = set()
+
+    def walk(v: object) -> None:
+        if isinstance(v, str):
+            found.add(v)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(doc["tables"])
+    return found

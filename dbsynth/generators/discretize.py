@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dbsynth.numbers import as_numbers
+
 __all__ = ["Discretizer", "fit_discretizer"]
 
 MAX_BINS = 20
@@ -96,14 +98,7 @@ def _json_value(v: Any) -> Any:
 
 
 def _numeric(series: pd.Series, unit: str) -> np.ndarray:
-    if unit.startswith("datetime") or unit == "date":
-        values = pd.to_datetime(series, utc=unit == "datetime_tz")
-        if getattr(values.dtype, "tz", None) is not None:
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        secs = values.to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
-        secs[values.isna().to_numpy()] = np.nan
-        return secs
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    return as_numbers(series, datetimes=unit.startswith("datetime") or unit == "date")
 
 
 def _from_numeric(x: np.ndarray, null: np.ndarray, unit: str) -> pd.Series:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dbsynth.numbers import as_numbers
 from dbsynth.relational import children_per_parent, fk_id
 from dbsynth.schema.model import Schema, Table
 from dbsynth.semantics import ColumnKind, column_kind
@@ -25,15 +26,6 @@ from dbsynth.semantics import ColumnKind, column_kind
 __all__ = ["FidelityReport", "fidelity_report", "ks_similarity", "tvd_similarity"]
 
 SCORED = {ColumnKind.NUMERIC, ColumnKind.DATETIME, ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN}
-
-
-def _num(s: pd.Series) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(s.dtype) or s.map(type).isin([pd.Timestamp]).any():
-        t = pd.to_datetime(s, utc=True)
-        x = t.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
-        x[t.isna().to_numpy()] = np.nan
-        return x
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
 def ks_similarity(real: np.ndarray, synth: np.ndarray) -> float:
@@ -60,7 +52,7 @@ def tvd_similarity(real: pd.Series, synth: pd.Series) -> float:
 def _binned(real: pd.Series, synth: pd.Series, kind: ColumnKind) -> tuple[pd.Series, pd.Series]:
     if kind not in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
         return real.astype(object).astype(str), synth.astype(object).astype(str)
-    r, s = _num(real), _num(synth)
+    r, s = as_numbers(real), as_numbers(synth)
     edges = np.unique(np.nanquantile(r, np.linspace(0, 1, 11))) if np.isfinite(r).any() else np.array([0.0])
     inner = edges[1:-1]
 
@@ -75,8 +67,8 @@ def _binned(real: pd.Series, synth: pd.Series, kind: ColumnKind) -> tuple[pd.Ser
 def pair_similarity(real: pd.DataFrame, synth: pd.DataFrame, a: str, b: str, ka: ColumnKind, kb: ColumnKind) -> float:
     numeric = {ColumnKind.NUMERIC, ColumnKind.DATETIME}
     if ka in numeric and kb in numeric:
-        rr = pd.DataFrame({"a": _num(real[a]), "b": _num(real[b])}).dropna()
-        ss = pd.DataFrame({"a": _num(synth[a]), "b": _num(synth[b])}).dropna()
+        rr = pd.DataFrame({"a": as_numbers(real[a]), "b": as_numbers(real[b])}).dropna()
+        ss = pd.DataFrame({"a": as_numbers(synth[a]), "b": as_numbers(synth[b])}).dropna()
         if len(rr) > 2 and len(ss) > 2 and rr["a"].std() > 0 and rr["b"].std() > 0 \
                 and ss["a"].std() > 0 and ss["b"].std() > 0:
             return float(1.0 - abs(rr["a"].corr(rr["b"]) - ss["a"].corr(ss["b"])) / 2.0)
@@ -141,7 +133,7 @@ def fidelity_report(schema: Schema, real: Mapping[str, pd.DataFrame], synth: Map
         shapes = {}
         for col, kind in ks.items():
             if kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
-                shapes[col] = ks_similarity(_num(r[col]), _num(s[col]))
+                shapes[col] = ks_similarity(as_numbers(r[col]), as_numbers(s[col]))
             else:
                 shapes[col] = tvd_similarity(r[col], s[col])
         rep.column_shapes[t.key] = shapes

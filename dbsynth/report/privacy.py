@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dbsynth.numbers import as_numbers
 from dbsynth.schema.model import Schema
 from dbsynth.semantics import ColumnKind, column_kind
 
@@ -45,7 +46,7 @@ def _encode(frames: list[pd.DataFrame], cols: list[str], kinds: dict[str, Column
     out: list[list[np.ndarray]] = [[] for _ in frames]
     for c in cols:
         if kinds[c] in (ColumnKind.NUMERIC, ColumnKind.DATETIME):
-            vals = [_num(f[c]) for f in frames]
+            vals = [as_numbers(f[c]) for f in frames]
             lo, hi = np.nanmin(vals[0]) if np.isfinite(vals[0]).any() else 0.0, \
                 np.nanmax(vals[0]) if np.isfinite(vals[0]).any() else 1.0
             span = (hi - lo) or 1.0
@@ -57,15 +58,6 @@ def _encode(frames: list[pd.DataFrame], cols: list[str], kinds: dict[str, Column
             for i, text in enumerate(texts):
                 out[i].append(cats.get_indexer(text).astype(float) + 10.0)  # +10: never a range value
     return [np.column_stack(o) if o else np.zeros((len(f), 0)) for o, f in zip(out, frames, strict=True)]
-
-
-def _num(s: pd.Series) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        t = s.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(s.dtype, "tz", None) else s
-        x = t.to_numpy(dtype="datetime64[s]").astype("int64").astype(float)
-        x[s.isna().to_numpy()] = np.nan
-        return x
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
 def _nearest(query: np.ndarray, ref: np.ndarray, categorical: np.ndarray) -> np.ndarray:

@@ -13,16 +13,9 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from dbsynth.numbers import as_numbers, is_datetime_like
+
 __all__ = ["order_rules"]
-
-
-def _values(s: pd.Series) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        t = s.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(s.dtype, "tz", None) else s
-        x = t.to_numpy(dtype="datetime64[us]").astype("int64").astype(float)
-        x[s.isna().to_numpy()] = np.nan
-        return x
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
 def _quote(name: str) -> str:
@@ -36,8 +29,8 @@ def order_rules(frame: pd.DataFrame, columns: list[str], *, min_rows: int = 20) 
     than their marginals already do (``length > rental_rate`` holds only because minutes exceed
     dollars)."""
     rules = []
-    values = {c: _values(frame[c]) for c in columns}
-    dated = {c: pd.api.types.is_datetime64_any_dtype(frame[c].dtype) for c in columns}
+    values = {c: as_numbers(frame[c], unit="us") for c in columns}
+    dated = {c: is_datetime_like(frame[c]) for c in columns}
     for a, b in itertools.combinations(columns, 2):
         if dated[a] != dated[b]:
             continue

@@ -17,20 +17,10 @@ from dbsynth.connect import create_engine
 from dbsynth.errors import DbsynthError
 from dbsynth.pipeline import report_databases
 from dbsynth.relational import children_per_parent
-from dbsynth.schema import reflect
-from dbsynth.schema.read import read_table
 from dbsynth.semantics import ColumnKind, key_columns
-from tests.conftest import DATASETS, SCHEMAS, chinook_ddl
+from tests.conftest import DATASETS, SCHEMAS, chinook_ddl, model_strings, read_frames
 
 PAGILA_DDL = DATASETS / "pagila" / "pagila-schema.sql"
-
-
-def _frames(url: str) -> dict[str, pd.DataFrame]:
-    engine = create_engine(url)
-    schema = reflect(engine)
-    frames = {t.key: read_table(engine, t) for t in schema.tables}
-    engine.dispose()
-    return frames
 
 
 def _ddl(name: str, tmp_path: Path) -> Path:
@@ -44,7 +34,7 @@ def test_fit_generate_looks_like_the_source(name: str, source_databases: dict[st
     model = dbsynth.fit(source, epsilon=math.inf)
     target = pg_database(_ddl(name, tmp_path))
     model.write(target, seed=3)
-    real, synth = _frames(source), _frames(target)
+    real, synth = read_frames(source), read_frames(target)
     for key in real:
         assert abs(len(synth[key]) - len(real[key])) <= 0.10 * len(real[key]) + 1, key
     for t in model.schema.tables:
@@ -91,7 +81,7 @@ def test_scales_and_model_file_round_trip(source_databases: dict[str, str], pg_d
     assert 0.9 * 160_440 <= len(big.frames["rental"]) <= 1.1 * 160_440
     target = pg_database(PAGILA_DDL)
     loaded.write(target, scale=10, seed=9)
-    counts = {k: len(v) for k, v in _frames(target).items()}
+    counts = {k: len(v) for k, v in read_frames(target).items()}
     assert counts["rental"] == len(big.frames["rental"]) and counts["customer"] == 5990
 
 
@@ -99,22 +89,8 @@ def test_model_file_holds_no_personal_values_or_keys(source_databases: dict[str,
     source = source_databases["pagila"]
     model = dbsynth.fit(source, epsilon=math.inf)
     path = model.save(str(tmp_path / "m.dbsynth"))
-    with zipfile.ZipFile(path) as z:
-        doc = json.loads(z.read("model.json"))
-    strings: set[str] = set()
-
-    def walk(v: object) -> None:
-        if isinstance(v, str):
-            strings.add(v)
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    walk(doc["tables"])
-    frames = _frames(source)
+    strings = model_strings(path)
+    frames = read_frames(source)
     secrets = set()
     for table, cols in {"customer": ["email", "first_name", "last_name"], "actor": ["first_name", "last_name"],
                         "staff": ["email", "username", "password"], "address": ["address", "phone"],
@@ -175,7 +151,7 @@ def test_identifiers_learned_as_shapes_and_personal_values_by_content(pg_databas
     assert kinds["reference"] is ColumnKind.SHAPE
     assert kinds["paid_with"] is kinds["account"] is kinds["origin"] is ColumnKind.PII
     path = model.save(str(tmp_path / "ids.dbsynth"))
-    real = _frames(source)["shipment"]
+    real = read_frames(source)["shipment"]
     with zipfile.ZipFile(path) as z:
         text = z.read("model.json").decode()
     assert not any(v in text for col in ("reference", "paid_with", "account", "origin") for v in real[col])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,42 +10,13 @@ import pandas as pd
 import pytest
 
 import dbsynth
-from dbsynth.connect import create_engine
 from dbsynth.pipeline import privacy_databases
-from dbsynth.schema import reflect
 from dbsynth.schema.model import TypeKind
-from dbsynth.schema.read import read_table
-from tests.conftest import DATASETS, chinook_ddl
+from tests.conftest import DATASETS, chinook_ddl, model_strings, read_frames
 
 PAGILA_PUBLIC = ["actor", "address", "category", "city", "country", "film", "film_actor", "film_category",
                  "inventory", "language", "staff", "store"]
 CHINOOK_PUBLIC = ["album", "artist", "employee", "genre", "media_type", "playlist", "playlist_track", "track"]
-
-
-def _frames(url: str) -> dict[str, pd.DataFrame]:
-    engine = create_engine(url)
-    frames = {t.key: read_table(engine, t) for t in reflect(engine).tables}
-    engine.dispose()
-    return frames
-
-
-def _model_strings(path: Path) -> set[str]:
-    with zipfile.ZipFile(path) as z:
-        doc = json.loads(z.read("model.json"))
-    found: set[str] = set()
-
-    def walk(v: object) -> None:
-        if isinstance(v, str):
-            found.add(v)
-        elif isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    walk(doc["tables"])
-    return found
 
 
 def _text_values(frames: dict[str, pd.DataFrame]) -> set[str]:
@@ -66,7 +36,7 @@ def test_pagila_at_epsilon_1(source_databases: dict[str, str], pg_database: Call
     path = model.save(str(tmp_path / "pagila.dbsynth"))
     target = pg_database(DATASETS / "pagila" / "pagila-schema.sql")
     dbsynth.load(path).write(target, seed=2)
-    real, synth = _frames(source), _frames(target)
+    real, synth = read_frames(source), read_frames(target)
     secrets: set[str] = set()
     for table, cols in {"customer": ["email", "first_name", "last_name"], "actor": ["first_name", "last_name"],
                         "staff": ["email", "username", "first_name", "last_name"],
@@ -78,7 +48,7 @@ def test_pagila_at_epsilon_1(source_databases: dict[str, str], pg_database: Call
     from faker.providers.address.en_US import Provider as Address
 
     assert _text_values(synth) & secrets - set(Address.countries) == set()
-    assert _model_strings(path) & secrets == set()
+    assert model_strings(path) & secrets == set()
     report = privacy_databases(source, target, dbsynth.load(path))
     assert {r.table for r in report} >= {"rental"}
     for r in report:
@@ -93,8 +63,8 @@ def test_rare_categories_never_released(source_databases: dict[str, str], pg_dat
     path = model.save(str(tmp_path / "chinook.dbsynth"))
     target = pg_database(chinook_ddl(tmp_path))
     model.write(target, seed=4)
-    real, synth = _frames(source), _frames(target)
-    strings = _model_strings(path)
+    real, synth = read_frames(source), read_frames(target)
+    strings = model_strings(path)
     public_values = _text_values({k: v for k, v in real.items() if k in CHINOOK_PUBLIC})
     checked = 0
     for t in model.schema.tables:

@@ -12,20 +12,9 @@ import pytest
 from dbsynth.config import load_config
 from dbsynth.errors import DbsynthError, UsageError
 from dbsynth.pipeline import seed
-from tests.conftest import ROOT, table_rows
+from tests.conftest import ROOT, read_frames, table_rows
 
 EXAMPLE = ROOT / "examples" / "rules"
-
-
-def _frames(url: str) -> dict[str, pd.DataFrame]:
-    from dbsynth.connect import create_engine
-    from dbsynth.schema import reflect
-    from dbsynth.schema.read import read_table
-
-    engine = create_engine(url)
-    frames = {t.key: read_table(engine, t) for t in reflect(engine).tables}
-    engine.dispose()
-    return frames
 
 
 def test_example_rules_hold_in_the_output(pg_database: Callable[..., str]) -> None:
@@ -33,7 +22,7 @@ def test_example_rules_hold_in_the_output(pg_database: Callable[..., str]) -> No
     config = load_config(EXAMPLE / "dbsynth.toml")
     assert len(config.rules) == 7
     seed(url, default_rows=300, seed=1, config=config)
-    f = _frames(url)
+    f = read_frames(url)
     orders, lines, customers = f["orders"], f["order_line"], f["customer"]
     for frame, cols in ((orders, ("ordered_at", "shipped_at")), (customers, ("signed_up",))):
         for c in cols:
