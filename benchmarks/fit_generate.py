@@ -10,46 +10,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
-import subprocess
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psycopg
+from _datasets import scratch  # type: ignore[import-not-found]  # benchmarks/ is the script's directory
 
 from dbsynth.generators.bayesnet import BayesNet
 from dbsynth.generators.discretize import fit_discretizer
 from dbsynth.learn import fit
 from dbsynth.pipeline import write_model
-
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
-def _psql(url: str, db: str, path: Path) -> None:
-    host = re.search(r"@([^:/]+)", url).group(1)  # type: ignore[union-attr]
-    subprocess.run(["psql", "-h", host, "-U", "postgres", "-d", db, "-q", "-v", "ON_ERROR_STOP=1", "-f", str(path)],
-                   check=True, capture_output=True)
-
-
-def _load(admin: psycopg.Connection, url: str, name: str, files: list[Path]) -> str:
-    admin.execute(f"CREATE DATABASE {name}")
-    for f in files:
-        _psql(url, name, f)
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
-def _chinook(tmp: Path) -> tuple[list[Path], list[Path]]:
-    text = (DATASETS / "chinook" / "Chinook_PostgreSql.sql").read_text(encoding="utf-8")
-    text = re.sub(r"^(DROP DATABASE|CREATE DATABASE|\\c).*$", "", text, flags=re.M)
-    full = tmp / "chinook.sql"
-    full.write_text(text, encoding="utf-8")
-    ddl = tmp / "chinook-ddl.sql"
-    ddl.write_text(text[:text.index("INSERT INTO")], encoding="utf-8")
-    return [full], [ddl]
 
 
 def sampling_speed(n: int = 200_000) -> float:
@@ -71,41 +41,24 @@ def main() -> None:
     ap.add_argument("--scales", default="1,10")
     args = ap.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
-    admin = psycopg.connect(args.url, autocommit=True)
-    created = []
     lines = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            ch_full, ch_ddl = _chinook(Path(tmp))
-            sets = {
-                "pagila": ([DATASETS / "pagila" / "pagila-schema.sql", DATASETS / "pagila" / "pagila-data.sql"],
-                           [DATASETS / "pagila" / "pagila-schema.sql"]),
-                "chinook": (ch_full, ch_ddl),
-            }
-            for name, (full, ddl) in sets.items():
-                db = f"bench_{name}_{uuid.uuid4().hex[:6]}"
-                created.append(db)
-                src = _load(admin, args.url, db, full)
+    with scratch(args.url) as dbs:
+        for name in ("pagila", "chinook"):
+            src = dbs.source(name)
+            t0 = time.perf_counter()
+            model = fit(src, epsilon=math.inf)  # the learning benchmark: exact statistics
+            fit_s = time.perf_counter() - t0
+            lines.append(f"{name}: fit {fit_s:.2f} s ({sum(t.rows for t in model.tables.values()):,} source rows)")
+            for scale in scales:
+                target = dbs.empty(name)
                 t0 = time.perf_counter()
-                model = fit(src, epsilon=math.inf)  # the learning benchmark: exact statistics
-                fit_s = time.perf_counter() - t0
-                lines.append(f"{name}: fit {fit_s:.2f} s ({sum(t.rows for t in model.tables.values()):,} source rows)")
-                for scale in scales:
-                    tdb = f"{db}_s{int(scale * 10)}"
-                    created.append(tdb)
-                    target = _load(admin, args.url, tdb, ddl)
-                    t0 = time.perf_counter()
-                    result = write_model(model, target, scale=scale, seed=1)
-                    total = time.perf_counter() - t0
-                    rows = sum(result.rows.values())
-                    lines.append(f"{name} scale {scale:g}: {rows:,} rows; sample {result.generate_seconds:.2f} s "
-                                 f"({rows / result.generate_seconds:,.0f} rows/s); write {result.write_seconds:.2f} s "
-                                 f"({rows / result.write_seconds:,.0f} rows/s); generate+write {total:.2f} s")
-        lines.append(f"Bayesian-network sampling, 10-column table, 200k rows: {sampling_speed():,.0f} rows/s")
-    finally:
-        for db in created:
-            admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-        admin.close()
+                result = write_model(model, target, scale=scale, seed=1)
+                total = time.perf_counter() - t0
+                rows = sum(result.rows.values())
+                lines.append(f"{name} scale {scale:g}: {rows:,} rows; sample {result.generate_seconds:.2f} s "
+                             f"({rows / result.generate_seconds:,.0f} rows/s); write {result.write_seconds:.2f} s "
+                             f"({rows / result.write_seconds:,.0f} rows/s); generate+write {total:.2f} s")
+    lines.append(f"Bayesian-network sampling, 10-column table, 200k rows: {sampling_speed():,.0f} rows/s")
     print("\n".join(lines))
 
 

@@ -219,6 +219,9 @@ def rules_cmd(model_path: Annotated[Path, typer.Argument(help="Model file writte
         out.print(f"{key}: {rule}")
     if not found:
         out.print("no learned rules")
+    for key, tm in model.tables.items():
+        for note in tm.rule_notes:
+            err.print(f"[yellow]{key}:[/yellow] {note}")
 
 
 @app.command("privacy")

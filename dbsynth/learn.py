@@ -19,10 +19,17 @@ from dbsynth.graph import Plan, plan
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON, Accountant
 from dbsynth.privacy.budget import TableBudget
+from dbsynth.privacy.mechanisms import gaussian_sigma
 from dbsynth.privacy.release import dp_count
 from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions, holdout_mask
 from dbsynth.relational import children_per_parent, fk_id
-from dbsynth.rules.learned import equality_rules, order_rules
+from dbsynth.rules.learned import (
+    dp_equality_rules,
+    dp_order_rules,
+    equality_rules,
+    order_candidates,
+    order_rules,
+)
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
 from dbsynth.schema.read import read_table
@@ -31,6 +38,7 @@ from dbsynth.semantics import ColumnKind
 __all__ = ["fit", "numeric_unit"]
 
 log = logging.getLogger(__name__)
+RULE_TOLERANCE = 0.1  # a DP rule test is run only when 3σ of its count is under 10% of the table's rows
 LEARNED = {ColumnKind.CATEGORICAL, ColumnKind.NUMERIC, ColumnKind.DATETIME, ColumnKind.BOOLEAN,
            ColumnKind.CONSTANT}
 MAX_CONTEXT = 3
@@ -184,8 +192,18 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
             context_frame["^" + pc] = joined[pc].to_numpy()
             sens["^" + pc] = own_delta
     nullable_fks = [fk for fk in table.foreign_keys if all(table.column(c).nullable for c in fk.columns)]
+    ordered = {c.name: c.kind is ColumnKind.DATETIME for c in cols
+               if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME)}
+    rule_fks = [fk for fk in table.foreign_keys
+                if fk.referred != key and fk.referred in tables and not the_plan.is_deferred(key, fk)]
+    learned = [c.name for c in cols if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
+    order_pairs = order_candidates(ordered) if private else []
+    equal_pairs = [(fk, c) for fk in rule_fks for c in learned
+                   if any(pc.name == c and pc.kind in LEARNED and pc.kind is not ColumnKind.CONSTANT
+                          for pc in tables[fk.referred].columns)] if private else []
     releases = (1 + sum(1 for c in cols if c.kind not in LEARNED and table.column(c.name).nullable)
-                + len(nullable_fks) + (1 if primary is not None and primary in nullable_fks else 0)) if private else 0
+                + len(nullable_fks) + (1 if primary is not None and primary in nullable_fks else 0)
+                + 2 * len(order_pairs) + len(equal_pairs)) if private else 0
     scalars = _Scalars(budget, own_delta, releases)
     n_rows = scalars.count(len(frame), "row count") if private else float(len(frame))
     gen = BayesNetGenerator(
@@ -220,14 +238,26 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         if private:
             orphans = scalars.count(orphans, f"rows without {primary.referred}")
         null_parent_rate = min(orphans, n_rows) / max(float(tables[primary.referred].rows), 1.0)
-    ordered = [c.name for c in cols if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME)]
-    rules = tuple(order_rules(frame, ordered)) if not private else ()
     equalities: list[tuple[str, str, str, str]] = []
-    if not private:
-        learned = [c.name for c in cols if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
-        for fk in table.foreign_keys:
-            if fk.referred == key or fk.referred not in tables or the_plan.is_deferred(key, fk):
-                continue
+    rule_notes: tuple[str, ...] = ()
+    threshold = 3 * scalars.sigma
+    if private and (order_pairs or equal_pairs) and threshold > RULE_TOLERANCE * max(n_rows, 1.0):
+        rule_notes = (f"rules not tested: one count's noise (σ = {scalars.sigma:,.0f} rows; a privacy unit "
+                      f"reaches up to {own_delta:,.0f} of this table's rows) swamps its ~{n_rows:,.0f} rows; "
+                      "mark lookup tables --public, lower --cap or raise --epsilon",)
+        order_pairs, equal_pairs = [], []
+    if private:  # each candidate rule costs one noisy count (see dbsynth.rules.learned)
+        ranges = {c: (d.edges[0], d.edges[-1]) for c, d in gen.discretizers.items() if d.kind == "bins"}
+        rules = tuple(dp_order_rules(frame, order_pairs, scalars.count, threshold, ranges))
+        for fk in rule_fks:
+            pairs = [(c, c) for f, c in equal_pairs if f is fk]
+            if pairs:
+                joined = _join_parent(frame, frames[fk.referred], fk)
+                equalities += [(c, fk_id(key, fk), fk.referred, p)
+                               for c, p in dp_equality_rules(frame, joined, pairs, scalars.count, threshold)]
+    else:
+        rules = tuple(order_rules(frame, list(ordered)))
+        for fk in rule_fks:
             parent_cols = [c.name for c in tables[fk.referred].columns
                            if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
             joined = _join_parent(frames[key], frames[fk.referred], fk)
@@ -237,7 +267,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
         primary=None if primary is None else fk_id(key, primary), context=tuple(context),
         counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate, rules=rules,
-        equalities=tuple(equalities))
+        equalities=tuple(equalities), rule_notes=rule_notes)
 
 
 def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str, fk: ForeignKey,
@@ -267,6 +297,13 @@ class _Scalars:
 
     def __init__(self, budget: TableBudget | None, sensitivity: float, parts: int) -> None:
         self.budget, self.sensitivity, self.parts = budget, sensitivity, parts
+
+    @property
+    def sigma(self) -> float:
+        """The noise standard deviation of one count (0 when exact)."""
+        if self.budget is None:
+            return 0.0
+        return gaussian_sigma(self.sensitivity or 1.0, self.budget.part("scalars", self.parts))
 
     def count(self, value: float, label: str, sensitivity: float | None = None) -> float:
         if self.budget is None:

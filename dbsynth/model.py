@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,7 @@ class TableModel:
     rules: tuple[str, ...] = ()  # learned invariants, as SQL (see dbsynth.rules.learned)
     # (column, FK, parent table, parent column): the column copies its parent row's value
     equalities: tuple[tuple[str, str, str, str], ...] = ()
+    rule_notes: tuple[str, ...] = ()  # why rules were not learned (e.g. too much DP noise)
 
     def describe_rules(self) -> list[str]:
         return list(self.rules) + [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities]
@@ -163,7 +165,7 @@ class Model:
             done[edge.table].frame = assign_foreign_keys(table, done[edge.table].frame, [edge.fk], pool,
                                                          table_rng(seed, edge.table + "#deferred"))
         frames = {k: done[k].frame for k in the_plan.order}
-        apply_aggregates(self.schema, frames, config)
+        apply_aggregates(self.schema, frames, config, reports)
         return Synthesis(frames, reports)
 
     def _table(self, key: str, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,
@@ -237,7 +239,9 @@ class Model:
             return gen.sample(k, rng=r, columns=[column])[column]
 
         deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}
+        start = time.perf_counter()
         frame = attach_parents(frame, needs, {k: g.frame for k, g in done.items()})
+        report.seconds += time.perf_counter() - start
         frame = enforce(
             key, frame, predicates=preds, unique_sets=table.unique_sets(),
             not_null=[c.name for c in table.writable_columns

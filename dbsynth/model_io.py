@@ -72,6 +72,7 @@ def save(model: Model, path: str | Path) -> Path:
             "null_parent_rate": tm.null_parent_rate,
             "rules": list(tm.rules),
             "equalities": [list(e) for e in tm.equalities],
+            "rule_notes": list(tm.rule_notes),
         }
     doc = {
         "format": FORMAT,
@@ -125,6 +126,7 @@ def load(path: str | Path) -> Model:
             null_parent_rate=t["null_parent_rate"],
             rules=tuple(t.get("rules", ())),
             equalities=tuple((a, b, c, d) for a, b, c, d in t.get("equalities", ())),
+            rule_notes=tuple(t.get("rule_notes", ())),
         )
     eps = doc["params"]["epsilon"]
     privacy = doc.get("privacy")

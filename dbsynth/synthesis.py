@@ -155,5 +155,5 @@ def synthesize(
             table, frames[edge.table], [edge.fk],
             {edge.fk.referred: pool(edge.fk.referred, edge.fk.referred_columns)},
             table_rng(seed, edge.table + "#deferred"))
-    apply_aggregates(schema, frames, config)
+    apply_aggregates(schema, frames, config, reports)
     return Synthesis({k: frames[k] for k in plan.order}, reports)

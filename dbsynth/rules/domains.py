@@ -62,6 +62,7 @@ class Order:
     low: str
     high: str
     strict: bool
+    rule: str = ""  # the label of the predicate it came from
 
 
 def _key(v: Any) -> Any:
@@ -206,7 +207,7 @@ def order_pairs(predicates: Iterable[Predicate]) -> list[Order]:
             a, b = _column(conj.this), _column(conj.expression)
             if a and b:
                 low, high = (a, b) if kind in (exp.LT, exp.LTE) else (b, a)
-                out.append(Order(low, high, strict=kind in (exp.LT, exp.GT)))
+                out.append(Order(low, high, strict=kind in (exp.LT, exp.GT), rule=p.label))
     return out
 
 

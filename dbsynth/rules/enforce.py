@@ -8,6 +8,7 @@ is a :class:`ConstraintError` that names the constraint and shows failing rows. 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -27,11 +28,23 @@ MAX_ROUNDS = 30
 
 @dataclass
 class EnforceReport:
-    """Per constraint: rows found failing (summed over rounds) and rows repaired by swapping."""
+    """What enforcement did to one table, per rule (its label): rows checked (the table's rows, once),
+    rows found failing (summed over rounds), rows whose columns were resampled for it, rows repaired
+    deterministically (swap, window); rules left to the database; seconds spent."""
 
+    checked: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
+    resampled: dict[str, int] = field(default_factory=dict)
     repaired: dict[str, int] = field(default_factory=dict)
     unchecked: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def rows(self) -> list[dict[str, int | str]]:
+        """One record per rule, for the run report (CLI table, ``--json``)."""
+        labels = list(dict.fromkeys([*self.checked, *self.rejected, *self.repaired]))
+        return [{"rule": label, "checked": self.checked.get(label, 0), "rejected": self.rejected.get(label, 0),
+                 "resampled": self.resampled.get(label, 0), "repaired": self.repaired.get(label, 0)}
+                for label in labels]
 
 
 def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set[str],
@@ -47,7 +60,8 @@ def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set
             continue
         if bad.any():
             frame.loc[bad, [order.low, order.high]] = frame.loc[bad, [order.high, order.low]].to_numpy()
-            report.repaired[f"{order.low} < {order.high}"] = int(bad.sum())
+            label = f"CHECK {order.rule}"
+            report.repaired[label] = report.repaired.get(label, 0) + int(bad.sum())
 
 
 def _place_in_windows(frame: pd.DataFrame, bad: np.ndarray, predicate: Predicate, free: set[str],
@@ -76,7 +90,8 @@ def _place_in_windows(frame: pd.DataFrame, bad: np.ndarray, predicate: Predicate
         else:
             values = (pd.to_numeric(base) + offset).to_numpy()
         frame.loc[bad, w.column] = values
-        report.repaired[f"{predicate.label} (window)"] = int(bad.sum())
+        label = f"CHECK {predicate.label}"
+        report.repaired[label] = report.repaired.get(label, 0) + int(bad.sum())
 
 
 def enforce(
@@ -92,13 +107,26 @@ def enforce(
     report: EnforceReport | None = None,
 ) -> pd.DataFrame:
     """Return ``frame`` with every supported constraint holding, or raise :class:`ConstraintError`."""
-    report = report or EnforceReport()
+    report = report if report is not None else EnforceReport()
+    start = time.perf_counter()
+    try:
+        return _enforce(table, frame, predicates, unique_sets, not_null, resample, resamplable, rng, report)
+    finally:
+        report.seconds += time.perf_counter() - start
+
+
+def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], unique_sets: Iterable[tuple[str, ...]],
+             not_null: Iterable[str], resample: Resampler, resamplable: Iterable[str], rng: np.random.Generator,
+             report: EnforceReport) -> pd.DataFrame:
     frame = frame.reset_index(drop=True).copy()
     free = set(resamplable)
     checks = [p for p in predicates if p.supported]
     report.unchecked += [p.label for p in predicates if not p.supported]
     uniques = [tuple(u) for u in unique_sets]
     required = [c for c in not_null if c in frame.columns]
+    for label in ([f"CHECK {p.label}" for p in checks] + [f"UNIQUE ({', '.join(u)})" for u in uniques]
+                  + [f"NOT NULL {c}" for c in required]):
+        report.checked[label] = report.checked.get(label, 0) + len(frame)
     for round_ in range(MAX_ROUNDS + 1):
         _swap_orders(frame, checks, free, report)
         todo: dict[str, np.ndarray] = {}
@@ -133,6 +161,7 @@ def enforce(
                     f"{table}: {int(bad.sum())} generated rows violate {label} on column(s) "
                     f"{', '.join(cols)}; {why}. Failing rows, e.g. {sample}. Check that the "
                     "constraint is satisfiable, or relax it")
+            report.resampled[label] = report.resampled.get(label, 0) + int(bad.sum())
             for c in fixable:
                 todo[c] = todo[c] | bad if c in todo else bad
         for c, rows in todo.items():

@@ -1,21 +1,32 @@
 """Rules learned from the source: invariants that hold in every source row.
 
-So far: order between two numeric or datetime columns of one table (``return_date >= rental_date``).
-They are stored in the model as SQL text, listed by ``dbsynth rules``, and enforced at generation
-like CHECK constraints (with the swap repair for orderings). Under differential privacy a rule is a
-statistic of the data, so it is only learned for public tables until rules get their own budget.
+Order between two numeric or datetime columns of one table (``return_date >= rental_date``) and
+equality of a child column with its parent's (``invoice_line.unit_price = track.unit_price``). They
+are stored in the model as SQL text, listed by ``dbsynth rules``, and enforced at generation like
+CHECK constraints (with the swap repair for orderings).
+
+Under differential privacy a rule is a statistic of the data, released through the table's budget:
+the candidates are fixed by the schema alone (same-kind column pairs, at most :data:`MAX_DP_PAIRS`;
+equalities only between equally named columns), each candidate costs one noisy count of the rows that
+break it, and a rule is kept when that count is within three noise standard deviations of zero. The
+"ranges overlap" test uses the columns' released bin edges (post-processing, no budget).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from dbsynth.numbers import as_numbers, is_datetime_like
 
-__all__ = ["order_rules"]
+__all__ = ["MAX_DP_PAIRS", "dp_equality_rules", "dp_order_rules", "equality_rules", "order_candidates",
+           "order_rules"]
+
+MAX_DP_PAIRS = 6
+NoisyCount = Callable[[float, str], float]
 
 
 def _quote(name: str) -> str:
@@ -69,4 +80,42 @@ def equality_rules(child: pd.DataFrame, parent: pd.DataFrame, joined: pd.DataFra
             if equal:
                 out.append((c, p))
                 break
+    return out
+
+
+def order_candidates(dated: Mapping[str, bool]) -> list[tuple[str, str]]:
+    """Column pairs of the same kind (``dated``: column → is a date/time), date pairs first, at most
+    :data:`MAX_DP_PAIRS`: the candidates a DP fit tests, chosen from the schema only."""
+    pairs = [(a, b) for a, b in itertools.combinations(dated, 2) if dated[a] == dated[b]]
+    pairs.sort(key=lambda p: not dated[p[0]])
+    return pairs[:MAX_DP_PAIRS]
+
+
+def dp_order_rules(frame: pd.DataFrame, pairs: list[tuple[str, str]], count: NoisyCount, threshold: float,
+                   ranges: Mapping[str, tuple[float, float]]) -> list[str]:
+    """``b >= a`` where the noisy number of rows with ``a > b`` is at most ``threshold`` and the noisy
+    number with ``b > a`` above it (the rule says something), and the released ranges overlap."""
+    rules = []
+    for a, b in pairs:
+        x, y = as_numbers(frame[a], unit="us"), as_numbers(frame[b], unit="us")
+        over = {(a, b): count(float(np.sum(x > y)), f"rule test {a} > {b}"),
+                (b, a): count(float(np.sum(y > x)), f"rule test {b} > {a}")}
+        for lo, hi in ((a, b), (b, a)):
+            overlap = lo not in ranges or hi not in ranges or ranges[hi][0] <= ranges[lo][1]
+            if over[(lo, hi)] <= threshold < over[(hi, lo)] and overlap:
+                rules.append(f"{_quote(hi)} >= {_quote(lo)}")
+    return rules
+
+
+def dp_equality_rules(child: pd.DataFrame, joined: pd.DataFrame, pairs: list[tuple[str, str]], count: NoisyCount,
+                      threshold: float) -> list[tuple[str, str]]:
+    """``(child column, parent column)`` pairs where the noisy number of child rows whose value
+    differs from their parent row's is at most ``threshold``."""
+    out = []
+    for c, p in pairs:
+        x, y = child[c].reset_index(drop=True), joined[p].reset_index(drop=True)
+        both = (x.notna() & y.notna()).to_numpy()
+        differ = (x.astype(str) != y.astype(str)).to_numpy() & both
+        if count(float(differ.sum()), f"rule test {c} = parent {p}") <= threshold:
+            out.append((c, p))
     return out

@@ -100,3 +100,25 @@ def test_privacy_command_prints_the_ledger(source_databases: dict[str, str], tmp
     inf = tmp_path / "inf.dbsynth"
     assert run("fit", source_databases["chinook"], "-o", str(inf), "--epsilon", "inf").returncode == 0
     assert "no differential privacy" in run("privacy", str(inf)).stdout
+
+
+def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], tmp_path: Path) -> None:
+    """A rule is a statistic: at ε = 5 Pagila's rental ordering is released by noisy counts charged to
+    the ledger; at ε = 1 the noise would swamp the counts, so no rule is tested and `dbsynth rules`
+    says why."""
+    from tests.integration.test_cli_errors import dbsynth as run
+
+    model = dbsynth.fit(source_databases["pagila"], epsilon=5.0, public=PAGILA_PUBLIC, seed=1)
+    assert model.privacy is not None and model.privacy.spent_epsilon <= 5.0
+    assert "return_date >= rental_date" in model.tables["rental"].rules
+    tests = [e for e in model.privacy.entries if e.component.startswith("rule test")]
+    assert {e.table for e in tests} == {"rental"} and all(e.sensitivity == 5 for e in tests)
+    rental = model.generate(seed=3)["rental"]
+    both = rental["return_date"].notna()
+    assert both.sum() > 100 and (rental.loc[both, "return_date"] >= rental.loc[both, "rental_date"]).all()
+
+    weak = dbsynth.fit(source_databases["pagila"], epsilon=1.0, public=PAGILA_PUBLIC, seed=1)
+    assert not weak.tables["rental"].rules and weak.tables["rental"].rule_notes
+    assert not any(e.component.startswith("rule test") for e in weak.privacy.entries)  # type: ignore[union-attr]
+    listed = run("rules", weak.save(str(tmp_path / "weak.dbsynth")))
+    assert "no learned rules" in listed.stdout and "rental: rules not tested" in listed.stderr
