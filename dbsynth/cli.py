@@ -1,7 +1,8 @@
 """The ``dbsynth`` command: thin typer commands over the library API.
 
-Data goes to stdout, progress and logs to stderr. A :class:`DbsynthError` is printed as one line
-and exits with status 1; ``--debug`` shows the traceback instead.
+Data goes to stdout, progress and logs to stderr. Exit codes: 0 success; 1 a
+:class:`DbsynthError` (one line on stderr; ``--debug`` shows the traceback); 2 a command-line usage
+error — and for ``dbsynth check``, 1 compatible drift (warnings) and 2 incompatible drift.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import (
     Inspection,
     SeedResult,
+    check_drift,
     inspect_database,
     privacy_databases,
     report_databases,
@@ -49,7 +51,11 @@ EXAMPLES = Path(__file__).resolve().parent / "examples"
 LocaleOption = Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")]
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", help="Rules file (default: ./dbsynth.toml or [tool.dbsynth] in ./pyproject.toml).")]
-ToDirOption = Annotated[Path | None, typer.Option("--to-dir", help="Write CSV files here instead.")]
+ToDirOption = Annotated[Path | None, typer.Option(
+    "--to-dir", help="Write files here (see --format) instead of a database.")]
+FormatOption = Annotated[str, typer.Option("--format", help="With --to-dir: csv, parquet or sql (one data.sql).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary; errors only.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable run summary on stdout.")]
 
 
 @app.callback()
@@ -128,7 +134,11 @@ def inspect(
         out.print(f"self-reference {fk.describe(key)}: rows point at earlier rows")
 
 
-def _print_result(result: SeedResult, target: str) -> None:
+def _print_result(result: SeedResult, target: str, *, quiet: bool = False, as_json: bool = False) -> None:
+    if as_json:
+        out.print_json(json.dumps({"target": target, **result.to_json()}))
+    if quiet or as_json:
+        return
     total = sum(result.rows.values())
     gen_rate = total / result.generate_seconds if result.generate_seconds else float("inf")
     write_rate = total / result.write_seconds if result.write_seconds else float("inf")
@@ -138,11 +148,17 @@ def _print_result(result: SeedResult, target: str) -> None:
     unchecked = sorted({u for r in result.reports.values() for u in r.unchecked})
     if unchecked:
         err.print(f"[yellow]checked by the database at write time:[/yellow] {'; '.join(unchecked)}")
+    acted = [(t, r) for t, rep in result.reports.items() for r in rep.rows() if r["rejected"] or r["repaired"]]
+    checks = sum(len(rep.checked) for rep in result.reports.values())
+    err.print(f"rules: {checks} checked, {len(acted)} acted on" + ("" if not acted else ": " + "; ".join(
+        f"{t} {r['rule']} ({r['rejected']:,} rejected, {r['resampled']:,} resampled, {r['repaired']:,} repaired)"
+        for t, r in acted)), highlight=False)
 
 
-def _with_progress(run: Any, label: str, **kwargs: Any) -> SeedResult:
+def _with_progress(run: Any, label: str, *, quiet: bool = False, as_json: bool = False,
+                   **kwargs: Any) -> SeedResult:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+                  TimeElapsedColumn(), console=err, transient=True, disable=quiet or as_json) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, table: str, n: int) -> None:
@@ -151,7 +167,7 @@ def _with_progress(run: Any, label: str, **kwargs: Any) -> SeedResult:
             bar.update(tasks[stage], advance=1, description=f"{stage} {table} ({n:,} rows)")
 
         result: SeedResult = run(progress=progress, **kwargs)
-    _print_result(result, label)
+    _print_result(result, label, quiet=quiet, as_json=as_json)
     return result
 
 
@@ -172,15 +188,18 @@ def seed_cmd(
         "--schema-from", help="Read the schema from this database instead of the target.")] = None,
     schema: Annotated[list[str] | None, typer.Option("--schema", help="Schema to seed (repeatable).")] = None,
     to_dir: ToDirOption = None,
+    format_: FormatOption = "csv",
     locale: LocaleOption = "en_US",
     config: ConfigOption = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Seed a database from its schema alone (no source rows needed)."""
     default, per_table = parse_rows(rows or [])
     _run_seed(url, label=str(to_dir) if to_dir else url.split("@")[-1], rows=per_table,
               default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
-              create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, locale=locale,
-              config=load_config(config))
+              create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, format=format_,
+              locale=locale, config=load_config(config), quiet=quiet, as_json=as_json)
 
 
 @app.command("fit")
@@ -259,10 +278,15 @@ def generate_cmd(
     truncate: Annotated[bool, typer.Option("--truncate")] = False,
     create_schema: Annotated[bool, typer.Option("--create-schema")] = False,
     to_dir: ToDirOption = None,
+    format_: FormatOption = "csv",
     locale: LocaleOption = "en_US",
     config: ConfigOption = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Generate synthetic rows from a model file into a database (or CSV files)."""
+    """Generate synthetic rows from a model file into a database (or files). A target whose schema
+    drifted additively (new nullable/defaulted columns, new tables) is filled schema-only there,
+    with a warning; any other drift stops before writing (see dbsynth check)."""
     default, per_table = parse_rows(rows or [])
     if default is not None:
         raise UsageError("generate takes --rows TABLE=N (a model knows its own sizes; use --scale)")
@@ -271,8 +295,32 @@ def generate_cmd(
     model = model_io.load(model_path)
     _with_progress(lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
-                   scale=scale, rows=per_table, seed=seed_, truncate=truncate,
-                   create_schema=create_schema, to_dir=to_dir, locale=locale, config=load_config(config))
+                   scale=scale, rows=per_table, seed=seed_, truncate=truncate, create_schema=create_schema,
+                   to_dir=to_dir, format=format_, locale=locale, config=load_config(config), quiet=quiet,
+                   as_json=as_json)
+
+
+@app.command("check")
+def check_cmd(
+    model_path: Annotated[Path, typer.Argument(help="Model file written by dbsynth fit.")],
+    against: Annotated[str, typer.Option("--against", help="Database URL whose schema to compare.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Schema drift between a model and a live database. Exit 0: unchanged; 1: compatible (generate
+    fills the additions schema-only); 2: incompatible (refit, or generate refuses)."""
+    model = model_io.load(model_path)
+    found = check_drift(model, against)
+    if as_json:
+        out.print_json(json.dumps(found.to_json()))
+    else:
+        for change in found.changes:
+            style = "red" if change.severity == "error" else "yellow"
+            out.print(f"[{style}]{change.severity}[/{style}] {change.describe()[2:]}", highlight=False)
+        verdict = {0: "[green]no drift[/green]: the model matches the database",
+                   1: "[yellow]compatible[/yellow]: generate fills the additions schema-only",
+                   2: "[red]incompatible[/red]: refit the model on the migrated database"}[found.exit_code]
+        out.print(verdict)
+    raise typer.Exit(found.exit_code)
 
 
 @app.command("report")

@@ -23,11 +23,10 @@ from dbsynth.errors import DbsynthError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import Accountant
-from dbsynth.schema.model import Schema
 from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
 from dbsynth.semantics import ColumnKind
 
-__all__ = ["FORMAT_VERSION", "load", "save", "schema_diff"]
+__all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "dbsynth-model"
 FORMAT_VERSION = 1
@@ -134,37 +133,3 @@ def load(path: str | Path) -> Model:
                  k=doc["params"]["k"], privacy=None if privacy is None else Accountant.from_json(privacy),
                  public=tuple(doc["params"].get("public", ())), cap=int(doc["params"].get("cap", 5)),
                  holdout=float(doc["params"].get("holdout", 0.0)), seed=int(doc["params"].get("seed", 0)))
-
-
-def schema_diff(model: Schema, target: Schema) -> list[str]:
-    """What differs between the schema a model was fitted on and a target's, one line per change."""
-    lines = []
-    mk, tk = {t.key: t for t in model.tables}, {t.key: t for t in target.tables}
-    for key in sorted(mk.keys() - tk.keys()):
-        lines.append(f"- table {key} (in the model, missing from the target)")
-    for key in sorted(tk.keys() - mk.keys()):
-        lines.append(f"+ table {key} (in the target, unknown to the model)")
-    for key in sorted(mk.keys() & tk.keys()):
-        mc = {c.name: c for c in mk[key].columns}
-        tc = {c.name: c for c in tk[key].columns}
-        for name in sorted(mc.keys() - tc.keys()):
-            lines.append(f"- column {key}.{name}")
-        for name in sorted(tc.keys() - mc.keys()):
-            lines.append(f"+ column {key}.{name} ({tc[name].type.name}{'' if tc[name].nullable else ' NOT NULL'})")
-        for name in sorted(mc.keys() & tc.keys()):
-            a, b = mc[name], tc[name]
-            if a.type.kind != b.type.kind or a.type.length != b.type.length or a.type.scale != b.type.scale:
-                lines.append(f"~ column {key}.{name}: {a.type.name} -> {b.type.name}")
-            elif a.nullable != b.nullable:
-                lines.append(f"~ column {key}.{name}: {'NULL' if a.nullable else 'NOT NULL'} -> "
-                             f"{'NULL' if b.nullable else 'NOT NULL'}")
-        if {f.describe(key) for f in mk[key].foreign_keys} != {f.describe(key) for f in tk[key].foreign_keys}:
-            lines.append(f"~ foreign keys of {key} differ")
-    return lines
-
-
-def check_compatible(model: Model, target: Schema) -> None:
-    diff = schema_diff(model.schema, target)
-    if diff:
-        raise DbsynthError("the target's schema differs from the model's:\n  " + "\n  ".join(diff)
-                           + "\nrefit the model, or migrate the target to the model's schema")

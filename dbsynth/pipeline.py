@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from dbsynth import registry
 from dbsynth.config import Config
 from dbsynth.connect import create_engine
+from dbsynth.drift import Drift, drift, follow
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
-from dbsynth.model_io import check_compatible
 from dbsynth.privacy.units import holdout_mask
 from dbsynth.report import FidelityReport, fidelity_report
 from dbsynth.report.privacy import TablePrivacy, privacy_report
@@ -27,7 +27,7 @@ from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions
 from dbsynth.synthesis import resolve_rows, synthesize
 
-__all__ = ["Inspection", "SeedResult", "inspect_database", "seed", "sink_for"]
+__all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "seed", "sink_for", "write_model"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, str, int], None]
@@ -43,6 +43,17 @@ class SeedResult:
     reports: Mapping[str, EnforceReport]
     generate_seconds: float
     write_seconds: float
+    drift: Drift | None = None  # the target's additive drift from the model, if any
+
+    def to_json(self) -> dict[str, object]:
+        """The run summary CI logs keep (``--json``)."""
+        return {
+            "rows": dict(self.rows), "total_rows": sum(self.rows.values()),
+            "generate_seconds": round(self.generate_seconds, 4), "write_seconds": round(self.write_seconds, 4),
+            "rules": [{"table": t, **r} for t, rep in self.reports.items() for r in rep.rows()],
+            "checked_by_database": sorted({u for r in self.reports.values() for u in r.unchecked}),
+            "drift": self.drift.to_json() if self.drift is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -52,13 +63,24 @@ class Inspection:
     row_counts: Mapping[str, int]
 
 
-def sink_for(target: Engine | str | Path) -> Sink:
-    """PostgreSQL → COPY sink; other databases → SQLAlchemy sink; a directory path → CSV sink."""
+def sink_for(target: Engine | str | Path, format: str = "csv") -> Sink:
+    """PostgreSQL → COPY sink; other databases → SQLAlchemy sink; a directory path → file sink
+    (``format``: csv, parquet or sql)."""
     if isinstance(target, Path):
-        return registry.load("dbsynth.sinks", "csv")(target)  # type: ignore[no-any-return]
+        return registry.load("dbsynth.sinks", "files")(target, format)  # type: ignore[no-any-return]
     engine = target if isinstance(target, Engine) else create_engine(target)
     name = "postgresql" if engine.dialect.name == "postgresql" else "sqlalchemy"
     return registry.load("dbsynth.sinks", name)(engine)  # type: ignore[no-any-return]
+
+
+def check_drift(model: Model, url: str) -> Drift:
+    """The drift of the database at ``url`` from the schema ``model`` was fitted on."""
+    engine = create_engine(url)
+    try:
+        return drift(model.schema, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
+                                                                    if t.schema}) or None))
+    finally:
+        engine.dispose()
 
 
 def inspect_database(url: str, *, schemas: Sequence[str] | None = None) -> Inspection:
@@ -88,6 +110,7 @@ def seed(
     create_schema: bool = False,
     schemas: Sequence[str] | None = None,
     to_dir: Path | None = None,
+    format: str = "csv",
     locale: str = "en_US",
     config: Config | None = None,
     progress: Progress | None = None,
@@ -112,7 +135,7 @@ def seed(
     t1 = time.perf_counter()
     engine = None if to_dir is not None else create_engine(target)
     try:
-        sink = sink_for(to_dir if to_dir is not None else engine)  # type: ignore[arg-type]
+        sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
         report = sink.write(schema, the_plan, synthesis.frames,
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),
                             progress=(lambda t, n: progress("write", t, n)) if progress else None)
@@ -132,32 +155,37 @@ def write_model(
     truncate: bool = False,
     create_schema: bool = False,
     to_dir: Path | None = None,
+    format: str = "csv",
     locale: str = "en_US",
     config: Config | None = None,
     progress: Progress | None = None,
 ) -> SeedResult:
-    """Generate from ``model`` and write to ``target`` (or CSV files in ``to_dir``).
+    """Generate from ``model`` and write to ``target`` (or files in ``to_dir``).
 
-    Without ``create_schema`` the target's schema must match the model's; a mismatch is an error
-    that lists the differences, raised before anything is generated or written.
+    Without ``create_schema`` the target's schema is compared with the model's first (see
+    :mod:`dbsynth.drift`): additive drift is followed with a warning, anything else is a
+    :class:`~dbsynth.drift.DriftError` that lists the changes, raised before anything is generated.
     """
     engine = None if to_dir is not None else create_engine(target or "")
+    found = None
     try:
         if engine is not None and not create_schema:
-            check_compatible(model, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
-                                                                     if t.schema}) or None))
+            model, found = follow(model, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
+                                                                          if t.schema}) or None))
+            for change in found.warnings:
+                log.warning("schema drift: %s", change.describe())
         t0 = time.perf_counter()
         synthesis = model.synthesize(scale=scale, rows=rows, seed=seed, locale=locale, config=config,
                                      progress=(lambda t, n: progress("generate", t, n)) if progress else None)
         t1 = time.perf_counter()
-        sink = sink_for(to_dir if to_dir is not None else engine)  # type: ignore[arg-type]
+        sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
         report = sink.write(model.schema, model.plan, synthesis.frames,
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),
                             progress=(lambda t, n: progress("write", t, n)) if progress else None)
     finally:
         if engine is not None:
             engine.dispose()
-    return SeedResult(model.schema, model.plan, report.rows, synthesis.reports, t1 - t0, report.seconds)
+    return SeedResult(model.schema, model.plan, report.rows, synthesis.reports, t1 - t0, report.seconds, found)
 
 
 def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = None) -> FidelityReport:

@@ -116,8 +116,8 @@ def test_mismatched_target_lists_the_differences(source_databases: dict[str, str
     with pytest.raises(DbsynthError) as info:
         model.write(target)
     text = str(info.value)
-    assert "+ column genre.mood" in text and "- column track.composer" in text
-    assert "- table playlist_track" in text
+    assert "column added genre.mood" in text and "column removed track.composer" in text
+    assert "table removed playlist_track" in text
     engine = create_engine(target)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM genre")).scalar() == 0

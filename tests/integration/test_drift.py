@@ -1,0 +1,115 @@
+"""Schema drift between a saved model and a migrated database: `dbsynth check` exit codes over the
+drift matrix, additive drift seeded schema-only by `generate`, incompatible drift refused untouched."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import dbsynth
+from tests.integration.test_cli_errors import dbsynth as run
+
+SHOP = (Path(__file__).resolve().parents[2] / "examples" / "shop.sql").read_text()
+REVIEW = SHOP[SHOP.index("CREATE TABLE review"):]
+WISHLIST = """
+CREATE TABLE wishlist (
+    wishlist_id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customer (customer_id),
+    product_id INTEGER REFERENCES product (product_id),
+    note VARCHAR(80)
+);"""
+
+# name → (DDL of the migrated database, exit code of dbsynth check, change kinds it reports)
+MATRIX = {
+    "unchanged": (SHOP, 0, set()),
+    "add nullable column": (SHOP + "\nALTER TABLE customer ADD COLUMN nickname VARCHAR(20);", 1, {"column_added"}),
+    "add defaulted column": (SHOP + "\nALTER TABLE product ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;", 1,
+                             {"column_added"}),
+    "add table": (SHOP + WISHLIST, 1, {"table_added"}),
+    "add NOT NULL column without default": (
+        SHOP.replace("in_stock BOOLEAN NOT NULL\n", "in_stock BOOLEAN NOT NULL,\n    weight INTEGER NOT NULL\n"),
+        2, {"column_added"}),
+    "remove column": (SHOP.replace("    phone VARCHAR(30),\n", ""), 2, {"column_removed"}),
+    "retype column": (SHOP.replace("phone VARCHAR(30)", "phone INTEGER"), 2, {"type_changed"}),
+    "drop table": (SHOP.replace(REVIEW, ""), 2, {"table_removed"}),
+    "change foreign key": (SHOP.replace(REVIEW, REVIEW.replace("REFERENCES product (product_id)",
+                                                               "REFERENCES category (category_id)")),
+                           2, {"foreign_key_added", "foreign_key_removed"}),
+}
+
+
+def _database(path: Path, ddl: str) -> str:
+    with sqlite3.connect(path) as db:
+        db.executescript(ddl)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="module")
+def shop_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("drift")
+    source = _database(tmp / "source.sqlite", SHOP)
+    dbsynth.seed(source, default_rows=150, seed=1)
+    return Path(dbsynth.fit(source, epsilon=math.inf).save(str(tmp / "shop.dbsynth")))
+
+
+@pytest.mark.parametrize("case", list(MATRIX))
+def test_check_exit_codes(case: str, shop_model: Path, tmp_path: Path) -> None:
+    ddl, code, kinds = MATRIX[case]
+    url = _database(tmp_path / "target.sqlite", ddl)
+    res = run("check", str(shop_model), "--against", url, "--json")
+    assert res.returncode == code, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["exit_code"] == code and {c["kind"] for c in doc["changes"]} == kinds
+    human = run("check", str(shop_model), "--against", url)
+    assert human.returncode == code
+    assert ("no drift" if code == 0 else "compatible" if code == 1 else "incompatible") in human.stdout
+
+
+def test_additive_drift_is_seeded(shop_model: Path, tmp_path: Path) -> None:
+    ddl = MATRIX["add nullable column"][0] + MATRIX["add defaulted column"][0][len(SHOP):] + WISHLIST
+    path = tmp_path / "target.sqlite"
+    res = run("generate", str(shop_model), "--target", _database(path, ddl), "--json", "--rows", "wishlist=40")
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["drift"]["status"] == "compatible" and summary["rows"]["wishlist"] == 40
+    assert "schema drift" in res.stderr and "wishlist" in res.stderr
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM customer WHERE nickname IS NOT NULL").fetchone()[0] > 0
+        assert db.execute("SELECT count(*) FROM product WHERE weight IS NULL").fetchone()[0] == 0
+        orphans = db.execute("SELECT count(*) FROM wishlist w LEFT JOIN customer c USING (customer_id) "
+                             "WHERE c.customer_id IS NULL").fetchone()[0]
+        assert orphans == 0
+        assert db.execute("SELECT count(*) FROM customer").fetchone()[0] == 150
+
+
+@pytest.mark.parametrize("case", ["remove column", "add NOT NULL column without default"])
+def test_incompatible_drift_stops_before_writing(case: str, shop_model: Path, tmp_path: Path) -> None:
+    path = tmp_path / "target.sqlite"
+    res = run("generate", str(shop_model), "--target", _database(path, MATRIX[case][0]))
+    assert res.returncode == 1 and "refit the model" in res.stderr, res.stderr
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM customer").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "sql"])
+def test_generate_to_files(fmt: str, shop_model: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    out = tmp_path / "out"
+    res = run("generate", str(shop_model), "--to-dir", str(out), "--format", fmt, "--quiet", "--seed", "4")
+    assert res.returncode == 0 and res.stdout == "" and res.stderr == "", res.stderr
+    if fmt == "sql":  # the script loads into an empty copy of the schema, FKs on
+        path = tmp_path / "loaded.sqlite"
+        _database(path, SHOP)
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.executescript((out / "data.sql").read_text())
+            assert db.execute("SELECT count(*) FROM order_line").fetchone()[0] == 150
+            assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    else:
+        frame = pd.read_csv(out / "order_line.csv") if fmt == "csv" else pd.read_parquet(out / "order_line.parquet")
+        assert len(frame) == 150 and list(frame.columns) == ["order_id", "product_id", "quantity", "unit_price"]
