@@ -21,6 +21,7 @@ lint: $(BIN)/.installed
 
 test: lint
 	$(BIN)/pytest -q -n 2
+	cd examples/pytest-project && $(CURDIR)/$(BIN)/pytest -q
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/seed_speed.py

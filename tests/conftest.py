@@ -21,6 +21,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 DATASETS = ROOT.parent / "shared" / "datasets"
+SHOP_SQL = ROOT / "examples" / "shop.sql"
 PG = {"host": os.environ.get("DBSYNTH_PG_HOST", "127.0.0.1"), "port": 5432, "user": "postgres"}
 MARIA = {"host": os.environ.get("DBSYNTH_MARIADB_HOST", "127.0.0.1"), "port": 3306, "user": "root"}
 
@@ -77,6 +78,23 @@ def source_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     yield urls
     for j in janitors:
         j.drop()
+
+
+@pytest.fixture(scope="session")
+def shop_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model of the demo shop (fitted, ε = ∞, on a schema-only seeded SQLite file of 150 rows per
+    table): a model file for tests that need one without a source database."""
+    import math
+    import sqlite3
+
+    import dbsynth
+
+    tmp = tmp_path_factory.mktemp("shop")
+    with sqlite3.connect(tmp / "source.sqlite") as db:
+        db.executescript(SHOP_SQL.read_text())
+    source = f"sqlite:///{tmp / 'source.sqlite'}"
+    dbsynth.seed(source, default_rows=150, seed=1)
+    return Path(dbsynth.fit(source, epsilon=math.inf).save(str(tmp / "shop.dbsynth")))
 
 
 @pytest.fixture

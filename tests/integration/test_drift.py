@@ -4,16 +4,15 @@ drift matrix, additive drift seeded schema-only by `generate`, incompatible drif
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-import dbsynth
+from tests.conftest import SHOP_SQL
 from tests.integration.test_cli_errors import dbsynth as run
 
-SHOP = (Path(__file__).resolve().parents[2] / "examples" / "shop.sql").read_text()
+SHOP = SHOP_SQL.read_text()
 REVIEW = SHOP[SHOP.index("CREATE TABLE review"):]
 WISHLIST = """
 CREATE TABLE wishlist (
@@ -46,14 +45,6 @@ def _database(path: Path, ddl: str) -> str:
     with sqlite3.connect(path) as db:
         db.executescript(ddl)
     return f"sqlite:///{path}"
-
-
-@pytest.fixture(scope="module")
-def shop_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("drift")
-    source = _database(tmp / "source.sqlite", SHOP)
-    dbsynth.seed(source, default_rows=150, seed=1)
-    return Path(dbsynth.fit(source, epsilon=math.inf).save(str(tmp / "shop.dbsynth")))
 
 
 @pytest.mark.parametrize("case", list(MATRIX))

@@ -1,0 +1,135 @@
+"""The pytest plugin end to end, through pytester in a subprocess (the plugin loads from its
+pytest11 entry point, as in a user's project): SQLite and PostgreSQL fixtures, the marker, ini and
+command-line options, seed reproduction and xdist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG, SHOP_SQL
+
+pytest_plugins = ["pytester"]
+
+TESTS = '''
+import hashlib, os, pytest, sqlalchemy as sa
+
+def digest(db):
+    with db.connect() as conn:
+        rows = conn.execute(sa.text("SELECT email, city FROM customer ORDER BY customer_id")).all()
+    return hashlib.sha1(repr(rows).encode()).hexdigest()[:12]
+
+def count(db, table):
+    with db.connect() as conn:
+        return conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar()
+
+def test_model_rows(shop_db):
+    assert count(shop_db, "customer") == 75 and shop_db.rows["customer"] == 75
+    with open(os.environ["DIGESTS"], "a") as f:
+        f.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')} {shop_db.seed} {digest(shop_db)}\\n")
+
+def test_each_test_gets_its_own_copy_a(shop_db):
+    with shop_db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM review"))
+    assert count(shop_db, "review") == 0
+
+def test_each_test_gets_its_own_copy_b(shop_db):
+    assert count(shop_db, "review") > 0
+
+@pytest.mark.dbsynth(rows={"customer": 7}, seed=3)
+def test_marker_overrides(plain_db):
+    assert count(plain_db, "customer") == 7 and count(plain_db, "product") == 30 and plain_db.seed == 3
+
+def test_schema_only(plain_db):
+    assert count(plain_db, "order_line") == 30
+    with plain_db.connect() as conn:
+        assert conn.execute(sa.text('SELECT count(*) FROM order_line l LEFT JOIN "order" o USING (order_id) '
+                                    'WHERE o.order_id IS NULL')).scalar() == 0
+'''
+
+
+def _project(pytester: pytest.Pytester, model: Path, backend: str, ini: str = "", scale: str = ", scale=0.5") -> None:
+    ddl = pytester.path / "schema.sql"  # the shop's DDL, in a form both SQLite and PostgreSQL read
+    ddl.write_text(SHOP_SQL.read_text().replace(" AUTOINCREMENT", ""))
+    pytester.makeconftest(f'''
+from dbsynth.pytest import seeded
+shop_db = seeded({backend!r}, model={str(model)!r}{scale})
+plain_db = seeded({backend!r}, ddl="schema.sql", rows=30)
+''')
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(test_shop=TESTS)
+
+
+def _digests(path: Path) -> list[tuple[str, str, str]]:
+    return [tuple(line.split()) for line in path.read_text().splitlines()]  # type: ignore[misc]
+
+
+def test_sqlite_fixture_marker_and_seed_reproduction(pytester: pytest.Pytester, shop_model: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(pytester, shop_model, "sqlite")
+    digests = pytester.path / "digests.txt"
+    monkeypatch.setenv("DIGESTS", str(digests))
+    first = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    first.assert_outcomes(passed=5)
+    header = [line for line in first.outlines if line.startswith("dbsynth: seed ")]
+    assert len(header) == 1
+    seed = header[0].split()[2]
+    again = pytester.runpytest_subprocess("--dbsynth-seed", seed)
+    again.assert_outcomes(passed=5)
+    other = pytester.runpytest_subprocess("--dbsynth-seed", str(int(seed) + 1))
+    other.assert_outcomes(passed=5)
+    (_, s1, d1), (_, s2, d2), (_, s3, d3) = _digests(digests)
+    assert s1 == s2 == seed and d1 == d2  # the printed seed reproduces the database
+    assert s3 != seed and d3 != d1
+
+
+def test_ini_option_and_command_line_precedence(pytester: pytest.Pytester, shop_model: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(pytester, shop_model, "sqlite", ini="dbsynth_seed = 11\ndbsynth_scale = 0.2", scale="")
+    monkeypatch.setenv("DIGESTS", str(pytester.path / "digests.txt"))
+    res = pytester.runpytest_subprocess("-k", "model_rows", "--dbsynth-scale", "0.5")
+    res.assert_outcomes(passed=1)  # 75 customers: the command line's scale beat the ini's
+    assert "dbsynth: seed 11 (reproduce with --dbsynth-seed 11)" in res.outlines
+    res = pytester.runpytest_subprocess("-k", "model_rows")
+    res.assert_outcomes(failed=1)  # the ini's scale 0.2: 30 customers
+
+
+def test_postgresql_with_xdist(pytester: pytest.Pytester, shop_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(pytester, shop_model, "postgresql_noproc",
+             ini=f"postgresql_host = {PG['host']}\npostgresql_port = {PG['port']}\npostgresql_user = {PG['user']}")
+    pytester.makepyfile(test_templates='''
+import sqlalchemy as sa
+
+def test_one_template_per_worker(shop_db):
+    with shop_db.connect() as conn:
+        names = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'dbsynth_tpl_%'")).scalars()
+        mine = [n for n in names if n.endswith("_" + __import__("os").environ.get("PYTEST_XDIST_WORKER", "main"))]
+    assert 1 <= len(mine) <= 2  # shop_db's template, and plain_db's if this worker made it already
+''')
+    digests = pytester.path / "digests.txt"
+    monkeypatch.setenv("DIGESTS", str(digests))
+    for _ in range(2):  # enough runs that both workers are very likely to run test_model_rows
+        res = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly", "--dbsynth-seed", "21")
+        res.assert_outcomes(passed=6)
+    seen = _digests(digests)
+    assert {s for _, s, _ in seen} == {"21"} and len({d for _, _, d in seen}) == 1
+    assert {w for w, _, _ in seen} <= {"gw0", "gw1"}
+    import psycopg
+
+    with psycopg.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname="postgres") as conn:
+        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'dbsynth\\_%\\_gw_'").fetchone()
+    assert left == (0,)  # templates and clones dropped
+
+
+def test_readme_snippets_run(pytester: pytest.Pytester) -> None:
+    """The README's plugin snippets, copied verbatim into a project, pass."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    snippets = dict(re.findall(r"<!-- snippet: (\S+) -->\n```python\n(.*?)```", readme, flags=re.S))
+    assert set(snippets) == {"conftest.py", "test_checkout.py"}
+    for name, code in snippets.items():
+        (pytester.path / name).write_text(code)
+    (pytester.path / "schema.sql").write_text(SHOP_SQL.read_text())
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)
