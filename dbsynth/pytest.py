@@ -240,6 +240,21 @@ _USER_TABLES = """
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbsynth_pristine') AND n.nspname NOT LIKE 'pg_%'
     GROUP BY 1, 2 ORDER BY 1"""
+_ALL_TABLES = """
+    SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbsynth_pristine')
+      AND n.nspname NOT LIKE 'pg_%'"""
+_PRISTINE = """
+    CREATE SCHEMA dbsynth_pristine;
+    CREATE UNLOGGED TABLE dbsynth_pristine.dirty (relation text PRIMARY KEY);
+    CREATE FUNCTION dbsynth_pristine.mark_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO dbsynth_pristine.dirty
+        SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = coalesce(pg_partition_root(TG_RELID), TG_RELID)
+        ON CONFLICT DO NOTHING;
+        RETURN NULL;
+    END $$"""
 _FINGERPRINT = """
     SELECT md5(coalesce(string_agg(concat_ws(':', c.oid, c.relname, c.relkind, a.attname, a.atttypid, a.attnotnull),
                                    ',' ORDER BY c.oid, a.attnum), ''))
@@ -251,10 +266,11 @@ _FINGERPRINT = """
 
 class _PgDatabase:
     """A seeded template and, for ``isolation="reset"``, one working copy per worker that is put
-    back to the seeded state after every test: all tables truncated together and refilled from a
-    pristine copy (schema ``dbsynth_pristine``, made in the template), sequences set back — ~10 ms
-    for 10k rows, where ``CREATE DATABASE … TEMPLATE`` costs ~200 ms on a server that fsyncs. A
-    test that changed the schema gets a fresh clone instead."""
+    back to the seeded state after every test: the tables the test wrote to (statement-level
+    triggers list them) are emptied and refilled from a pristine copy (schema ``dbsynth_pristine``,
+    made in the template) and sequences set back — about a millisecond after a read-only test and
+    tens of milliseconds after one that rewrote 10k rows, where ``CREATE DATABASE … TEMPLATE`` costs
+    ~200 ms on a server that fsyncs. A test that changed the schema gets a fresh clone instead."""
 
     def __init__(self, proc: Any, key: str, worker: str, s: _Settings) -> None:
         import psycopg
@@ -274,13 +290,17 @@ class _PgDatabase:
 
         self.rows = _fill(self.base + self.template, s, run_ddl)
         with psycopg.connect(dbname=self.template, autocommit=True, **self.conninfo) as conn:
-            self.tables = [tuple(r) for r in conn.execute(_USER_TABLES).fetchall()]
-            conn.execute("CREATE SCHEMA dbsynth_pristine")
-            for table, copy, cols in self.tables:
+            self.tables = {r[0]: (r[1], r[2]) for r in conn.execute(_USER_TABLES).fetchall()}
+            conn.execute(_PRISTINE)
+            for table, (copy, cols) in self.tables.items():
                 conn.execute(f"CREATE TABLE dbsynth_pristine.{copy} AS SELECT {cols} FROM {table}")
-            self.sequences = conn.execute(
-                "SELECT format('%I.%I', schemaname, sequencename), coalesce(last_value, start_value), "
-                "last_value IS NOT NULL FROM pg_sequences").fetchall()
+            for (relation,) in conn.execute(_ALL_TABLES).fetchall():
+                conn.execute(f"CREATE TRIGGER dbsynth_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                             f"ON {relation} FOR EACH STATEMENT EXECUTE FUNCTION dbsynth_pristine.mark_dirty()")
+            names = [r[0] for r in conn.execute("SELECT format('%I.%I', schemaname, sequencename) "
+                                                  "FROM pg_sequences").fetchall()]
+            # read from each sequence itself: pg_sequences shows NULL for a sequence set with is_called false
+            self.sequences = [(n, *conn.execute(f"SELECT last_value, is_called FROM {n}").fetchone()) for n in names]
         self.conn: Any = None
 
     def _admin(self) -> Any:
@@ -327,9 +347,12 @@ class _PgDatabase:
             conn.close()
             self.conn = None  # the next checkout clones afresh
             return
-        conn.execute("SET LOCAL session_replication_role = replica")  # no FK triggers while refilling
-        conn.execute("TRUNCATE " + ", ".join(t for t, _, _ in self.tables))
-        for table, copy, cols in self.tables:
+        # only the tables a test wrote to (statement triggers listed them), FK triggers off meanwhile
+        dirty = [t for (t,) in conn.execute("DELETE FROM dbsynth_pristine.dirty RETURNING relation").fetchall()]
+        conn.execute("SET LOCAL session_replication_role = replica")
+        for table in dirty:
+            copy, cols = self.tables[table]
+            conn.execute(f"DELETE FROM {table}")
             conn.execute(f"INSERT INTO {table} ({cols}) OVERRIDING SYSTEM VALUE "
                          f"SELECT {cols} FROM dbsynth_pristine.{copy}")
         for seq, value, called in self.sequences:

@@ -49,9 +49,12 @@ def test_schema_only(plain_db):
 '''
 
 
-def _project(pytester: pytest.Pytester, model: Path, backend: str, ini: str = "", scale: str = ", scale=0.5") -> None:
+def _project(pytester: pytest.Pytester, model: Path, backend: str, ini: str = "", scale: str = ", scale=0.5",
+             serial: bool = False) -> None:
     ddl = pytester.path / "schema.sql"  # the shop's DDL, in a form both SQLite and PostgreSQL read
-    ddl.write_text(SHOP_SQL.read_text().replace(" AUTOINCREMENT", ""))
+    text = SHOP_SQL.read_text()
+    ddl.write_text(text.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "SERIAL PRIMARY KEY") if serial
+                   else text.replace(" AUTOINCREMENT", ""))
     pytester.makeconftest(f'''
 from dbsynth.pytest import seeded
 shop_db = seeded({backend!r}, model={str(model)!r}{scale})
@@ -133,3 +136,48 @@ def test_readme_snippets_run(pytester: pytest.Pytester) -> None:
         (pytester.path / name).write_text(code)
     (pytester.path / "schema.sql").write_text(SHOP_SQL.read_text())
     pytester.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def test_postgresql_reset_after_writes_and_schema_changes(pytester: pytest.Pytester, shop_model: Path) -> None:
+    """In file order: tests that delete, update, insert (using a sequence) and alter a table; the
+    tests after each see the seeded state again."""
+    _project(pytester, shop_model, "postgresql_noproc", serial=True,
+             ini=f"postgresql_host = {PG['host']}\npostgresql_port = {PG['port']}\npostgresql_user = {PG['user']}")
+    pytester.makepyfile(test_shop="", test_reset='''
+import sqlalchemy as sa
+
+def state(db):
+    with db.connect() as conn:
+        return (conn.execute(sa.text("SELECT count(*), count(DISTINCT city) FROM customer")).one(),
+                conn.execute(sa.text("SELECT count(*) FROM review")).scalar(),
+                [r[0] for r in conn.execute(sa.text("SELECT column_name FROM information_schema.columns "
+                                                    "WHERE table_name = 'customer' ORDER BY 1"))])
+
+SEEDED = []
+
+def test_0_seeded(plain_db):
+    SEEDED.append(state(plain_db))
+    assert SEEDED[0][1] > 0
+
+def test_1_writes(plain_db):
+    with plain_db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM review"))
+        conn.execute(sa.text("UPDATE customer SET city = 'Springfield'"))
+        conn.execute(sa.text("INSERT INTO customer (first_name, last_name, email, created_at) "
+                             "VALUES ('A', 'B', 'a@example.org', now())"))
+    assert state(plain_db) != SEEDED[0]
+
+def test_2_back_to_seeded(plain_db):
+    assert state(plain_db) == SEEDED[0]
+
+def test_3_alters(plain_db):
+    with plain_db.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE customer ADD COLUMN nickname text"))
+
+def test_4_back_to_seeded(plain_db):
+    assert state(plain_db) == SEEDED[0]
+    with plain_db.engine.begin() as conn:  # the sequence was set back too: no duplicate key
+        conn.execute(sa.text("INSERT INTO customer (first_name, last_name, email, created_at) "
+                             "VALUES ('A', 'B', 'a@example.org', now())"))
+''')
+    pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=5)
