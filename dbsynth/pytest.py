@@ -300,7 +300,8 @@ class _PgDatabase:
             names = [r[0] for r in conn.execute("SELECT format('%I.%I', schemaname, sequencename) "
                                                   "FROM pg_sequences").fetchall()]
             # read from each sequence itself: pg_sequences shows NULL for a sequence set with is_called false
-            self.sequences = [(n, *conn.execute(f"SELECT last_value, is_called FROM {n}").fetchone()) for n in names]
+            self.sequences = [(n, *conn.execute(f"SELECT last_value, is_called FROM {n}").fetchall()[0])
+                              for n in names]
         self.conn: Any = None
 
     def _admin(self) -> Any:
