@@ -104,3 +104,32 @@ def test_generate_to_files(fmt: str, shop_model: Path, tmp_path: Path) -> None:
     else:
         frame = pd.read_csv(out / "order_line.csv") if fmt == "csv" else pd.read_parquet(out / "order_line.parquet")
         assert len(frame) == 150 and list(frame.columns) == ["order_id", "product_id", "quantity", "unit_price"]
+
+
+def test_readme_ci_snippet_runs(shop_model: Path, tmp_path: Path) -> None:
+    """The README's CI-refresh commands, run verbatim by bash against a SQLite staging database."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    script = re.search(r"## Refresh test data in CI\n\n```sh\n(.*?)```", readme, flags=re.S).group(1)  # type: ignore[union-attr]
+    shutil.copy(shop_model, tmp_path / "shop.dbsynth")
+    staging = _database(tmp_path / "staging.sqlite", SHOP)
+    env = {**os.environ, "STAGING_URL": staging, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    res = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "summary.json").read_text())["rows"]["customer"] == 15  # scale 0.1 of 150
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        f"{t}.parquet" for t in ("category", "customer", "order", "order_line", "product", "review"))
+    # examples/ci's refresh script over the now-filled staging database: replaced, not appended
+    refresh = Path(__file__).resolve().parents[2] / "examples" / "ci" / "refresh-staging.sh"
+    res = subprocess.run([str(refresh)], cwd=tmp_path, env={**env, "MODEL": "shop.dbsynth", "SCALE": "0.2"},
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "refresh-summary.json").read_text())["rows"]["customer"] == 30
+    with sqlite3.connect(tmp_path / "staging.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM customer").fetchone()[0] == 30
