@@ -27,6 +27,8 @@ from dbsynth.rules.learned import (
     dp_equality_rules,
     dp_order_rules,
     equality_rules,
+    gap_seconds,
+    learned_gaps,
     order_candidates,
     order_rules,
 )
@@ -83,8 +85,9 @@ def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], chi
                      joined: pd.DataFrame) -> list[str]:
     """Up to ``MAX_CONTEXT`` learned parent columns that tell most about the child's columns."""
     scored = []
+    gap = {hi for hi, _ in parent.gaps}
     for cm in parent.columns:
-        if cm.kind not in LEARNED or cm.kind is ColumnKind.CONSTANT:
+        if cm.kind not in LEARNED or cm.kind is ColumnKind.CONSTANT or cm.name in gap:
             continue
         disc = parent.generator.discretizers[cm.name]
         codes = disc.encode(joined[cm.name])
@@ -173,24 +176,6 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         counts.append((node, fk_id(child_key, fk), child_key, fk))
     budget = TableBudget(accountant, key, rho, sens, rng) if rho > 0 else None
     primary = _primary(schema, the_plan, table, frames, delta_of)
-    labels = {c: _public_domain(table.column(c)) for c in units
-              if not c.startswith("#") and table.column(c).type.kind in (TypeKind.ENUM, TypeKind.BOOLEAN)}
-    probe = BayesNetGenerator(table, units=units, k=k, labels=labels)
-    context: list[tuple[str, str]] = []
-    context_frame = pd.DataFrame(index=frame.index)
-    if primary is not None and len(frame):
-        parent = tables[primary.referred]
-        joined = _join_parent(frame, frames[primary.referred], primary)
-        if budget is None:
-            codes = probe.discretize(frame)
-            chosen = _context_columns(parent, codes, {n: probe.discretizers[n].cardinality for n in codes}, joined)
-        else:  # a data-independent choice: the parent's first learned columns
-            chosen = [cm.name for cm in parent.columns
-                      if cm.kind in LEARNED and cm.kind is not ColumnKind.CONSTANT][:MAX_CONTEXT]
-        for pc in chosen:
-            context.append(("^" + pc, pc))
-            context_frame["^" + pc] = joined[pc].to_numpy()
-            sens["^" + pc] = own_delta
     nullable_fks = [fk for fk in table.foreign_keys if all(table.column(c).nullable for c in fk.columns)]
     ordered = {c.name: c.kind is ColumnKind.DATETIME for c in cols
                if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME)}
@@ -206,6 +191,41 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
                 + 2 * len(order_pairs) + len(equal_pairs)) if private else 0
     scalars = _Scalars(budget, own_delta, releases)
     n_rows = scalars.count(len(frame), "row count") if private else float(len(frame))
+    rule_notes: tuple[str, ...] = ()
+    threshold = 3 * scalars.sigma
+    if private and (order_pairs or equal_pairs) and threshold > RULE_TOLERANCE * max(n_rows, 1.0):
+        rule_notes = (f"rules not tested: one count's noise (σ = {scalars.sigma:,.0f} rows; a privacy unit "
+                      f"reaches up to {own_delta:,.0f} of this table's rows) swamps its ~{n_rows:,.0f} rows; "
+                      "mark lookup tables --public, lower --cap or raise --epsilon",)
+        order_pairs, equal_pairs = [], []
+    # orderings between dates first: each one found is learned as a gap (see learned_gaps)
+    dates = [c for c, dated in ordered.items() if dated]
+    if private:
+        date_rules = dp_order_rules(frame, [p for p in order_pairs if p[0] in dates], scalars.count, threshold, {})
+    else:
+        date_rules = order_rules(frame, dates)
+    gaps = learned_gaps(date_rules, {c for c in units if not c.startswith("#")})
+    for hi, lo in gaps:
+        frame[hi] = gap_seconds(frame[hi], frame[lo])
+        units[hi] = "float"
+    labels = {c: _public_domain(table.column(c)) for c in units
+              if not c.startswith("#") and table.column(c).type.kind in (TypeKind.ENUM, TypeKind.BOOLEAN)}
+    probe = BayesNetGenerator(table, units=units, k=k, labels=labels)
+    context: list[tuple[str, str]] = []
+    context_frame = pd.DataFrame(index=frame.index)
+    if primary is not None and len(frame):
+        parent = tables[primary.referred]
+        joined = _join_parent(frame, frames[primary.referred], primary)
+        if budget is None:
+            codes = probe.discretize(frame)
+            chosen = _context_columns(parent, codes, {n: probe.discretizers[n].cardinality for n in codes}, joined)
+        else:  # a data-independent choice: the parent's first learned columns
+            chosen = [cm.name for cm in parent.columns if cm.kind in LEARNED and cm.kind is not ColumnKind.CONSTANT
+                      and cm.name not in {hi for hi, _ in parent.gaps}][:MAX_CONTEXT]
+        for pc in chosen:
+            context.append(("^" + pc, pc))
+            context_frame["^" + pc] = joined[pc].to_numpy()
+            sens["^" + pc] = own_delta
     gen = BayesNetGenerator(
         table, units=units, k=k, labels=labels, discretizers=probe.discretizers if budget is None else None,
         n_public=int(n_rows),
@@ -239,16 +259,10 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
             orphans = scalars.count(orphans, f"rows without {primary.referred}")
         null_parent_rate = min(orphans, n_rows) / max(float(tables[primary.referred].rows), 1.0)
     equalities: list[tuple[str, str, str, str]] = []
-    rule_notes: tuple[str, ...] = ()
-    threshold = 3 * scalars.sigma
-    if private and (order_pairs or equal_pairs) and threshold > RULE_TOLERANCE * max(n_rows, 1.0):
-        rule_notes = (f"rules not tested: one count's noise (σ = {scalars.sigma:,.0f} rows; a privacy unit "
-                      f"reaches up to {own_delta:,.0f} of this table's rows) swamps its ~{n_rows:,.0f} rows; "
-                      "mark lookup tables --public, lower --cap or raise --epsilon",)
-        order_pairs, equal_pairs = [], []
     if private:  # each candidate rule costs one noisy count (see dbsynth.rules.learned)
         ranges = {c: (d.edges[0], d.edges[-1]) for c, d in gen.discretizers.items() if d.kind == "bins"}
-        rules = tuple(dp_order_rules(frame, order_pairs, scalars.count, threshold, ranges))
+        rules = tuple(date_rules + dp_order_rules(frame, [p for p in order_pairs if p[0] not in dates],
+                                                  scalars.count, threshold, ranges))
         for fk in rule_fks:
             pairs = [(c, c) for f, c in equal_pairs if f is fk]
             if pairs:
@@ -256,7 +270,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
                 equalities += [(c, fk_id(key, fk), fk.referred, p)
                                for c, p in dp_equality_rules(frame, joined, pairs, scalars.count, threshold)]
     else:
-        rules = tuple(order_rules(frame, list(ordered)))
+        rules = tuple(date_rules + order_rules(frame, [c for c in ordered if c not in dates]))
         for fk in rule_fks:
             parent_cols = [c.name for c in tables[fk.referred].columns
                            if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
@@ -267,7 +281,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
         primary=None if primary is None else fk_id(key, primary), context=tuple(context),
         counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate, rules=rules,
-        equalities=tuple(equalities), rule_notes=rule_notes)
+        equalities=tuple(equalities), rule_notes=rule_notes, gaps=tuple(gaps))
 
 
 def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str, fk: ForeignKey,

@@ -37,8 +37,9 @@ from dbsynth.relational import (
 )
 from dbsynth.rules.checks import compile_check
 from dbsynth.rules.enforce import EnforceReport, enforce
+from dbsynth.rules.learned import add_gap
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
-from dbsynth.schema.model import Column, ForeignKey, Schema, Table
+from dbsynth.schema.model import Column, ForeignKey, Schema, Table, TypeKind
 from dbsynth.semantics import ColumnKind, column_kind, semantic_of, shape_of
 from dbsynth.synthesis import Synthesis, predicates_for, sequence_key, table_rng
 
@@ -87,6 +88,8 @@ class TableModel:
     # (column, FK, parent table, parent column): the column copies its parent row's value
     equalities: tuple[tuple[str, str, str, str], ...] = ()
     rule_notes: tuple[str, ...] = ()  # why rules were not learned (e.g. too much DP noise)
+    # (later, earlier): the network learned later - earlier in seconds (see rules.learned.learned_gaps)
+    gaps: tuple[tuple[str, str], ...] = ()
 
     def describe_rules(self) -> list[str]:
         return list(self.rules) + [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities]
@@ -207,6 +210,10 @@ class Model:
                 context[node] = _take(pframe[pcol], parent_idx).to_numpy()
         sampled = tm.generator.sample(n, rng=net_rng, parent_context=context)
         learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#") and tm.generator.released(c)}
+        days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
+        for hi, lo in tm.gaps:
+            if hi in learned and lo in learned:
+                learned[hi] = add_gap(learned[lo], learned[hi], whole_days=hi in days)
         result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
         for node, child, mean in tm.counts:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
@@ -233,10 +240,17 @@ class Model:
         frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, the_plan, fk_rng, result.counts)
         report = EnforceReport()
 
-        def resample(column: str, k: int, r: np.random.Generator) -> pd.Series:
-            if column in learned:
-                return tm.generator.sample(k, rng=r, columns=[column])[column]
-            return gen.sample(k, rng=r, columns=[column])[column]
+        gap_of = {hi: lo for hi, lo in tm.gaps if hi in learned}
+
+        def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame) -> pd.Series:
+            k = int(rows.sum())
+            if column not in learned:
+                return gen.sample(k, rng=r, columns=[column])[column]
+            values = tm.generator.sample(k, rng=r, columns=[column])[column]
+            if column in gap_of:  # a new gap after the row's own earlier date
+                return add_gap(current.loc[rows, gap_of[column]].reset_index(drop=True), values,
+                               whole_days=column in days)
+            return values
 
         deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}
         start = time.perf_counter()

@@ -72,6 +72,7 @@ def save(model: Model, path: str | Path) -> Path:
             "rules": list(tm.rules),
             "equalities": [list(e) for e in tm.equalities],
             "rule_notes": list(tm.rule_notes),
+            "gaps": [list(g) for g in tm.gaps],
         }
     doc = {
         "format": FORMAT,
@@ -126,6 +127,7 @@ def load(path: str | Path) -> Model:
             rules=tuple(t.get("rules", ())),
             equalities=tuple((a, b, c, d) for a, b, c, d in t.get("equalities", ())),
             rule_notes=tuple(t.get("rule_notes", ())),
+            gaps=tuple((a, b) for a, b in t.get("gaps", ())),
         )
     eps = doc["params"]["epsilon"]
     privacy = doc.get("privacy")

@@ -131,9 +131,9 @@ def synthesize(
         frame = attach_parents(frame, needs, frames)
         reports[key] = EnforceReport()
 
-        def resample(column: str, k: int, r: np.random.Generator,
+        def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame,
                      g: SchemaOnlyGenerator = gen) -> pd.Series:
-            return g.sample(k, rng=r, columns=[column])[column]
+            return g.sample(int(rows.sum()), rng=r, columns=[column])[column]
 
         frame = enforce(
             key, frame,

@@ -221,6 +221,11 @@ class Window:
     low: float | None
     high: float | None
 
+    @property
+    def ordering(self) -> bool:
+        """A plain ``column >= other`` (or ``<=``): one side open, no offset."""
+        return (self.low is None) != (self.high is None) and (self.low or self.high or 0.0) == 0.0
+
 
 def _offset(node: exp.Expression) -> tuple[str, float] | None:
     """``col``, ``col + k`` or ``col - k`` → (col, ±k)."""

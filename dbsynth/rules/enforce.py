@@ -17,12 +17,13 @@ import pandas as pd
 
 from dbsynth.errors import ConstraintError
 from dbsynth.rules.checks import Predicate
-from dbsynth.rules.domains import order_pairs, windows
+from dbsynth.rules.domains import Window, order_pairs, windows
 
 __all__ = ["EnforceReport", "Resampler", "enforce"]
 
 log = logging.getLogger(__name__)
-Resampler = Callable[[str, int, np.random.Generator], pd.Series]
+# (column, rows to redraw, rng, the frame as it stands) → new values for those rows, in order
+Resampler = Callable[[str, np.ndarray, np.random.Generator, pd.DataFrame], pd.Series]
 MAX_ROUNDS = 30
 
 
@@ -47,9 +48,15 @@ class EnforceReport:
                 for label in labels]
 
 
+def _swappable(w: Window, free: set[str]) -> bool:
+    """A plain ordering of two regenerable columns is repaired by swapping the pair, which keeps
+    both columns' learned values; placing one anywhere in a year past the other would not."""
+    return w.ordering and {w.column, w.other} <= free
+
+
 def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set[str],
                  report: EnforceReport) -> None:
-    windowed = {frozenset((w.column, w.other)) for w in windows(predicates)}
+    windowed = {frozenset((w.column, w.other)) for w in windows(predicates) if not _swappable(w, free)}
     for order in order_pairs(predicates):
         if not {order.low, order.high} <= free or frozenset((order.low, order.high)) in windowed:
             continue  # a window repair places these (swapping would undo what it placed)
@@ -70,7 +77,7 @@ def _place_in_windows(frame: pd.DataFrame, bad: np.ndarray, predicate: Predicate
     ``a`` inside its window for the failing rows: resampling both at random would almost never land
     two dates within a month of each other."""
     for w in windows([predicate]):
-        if w.column not in free or w.other not in frame.columns:
+        if w.column not in free or w.other not in frame.columns or _swappable(w, free):
             continue
         base = frame.loc[bad, w.other]
         if base.isna().all():
@@ -149,7 +156,8 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
         for label, bad, cols in failing:
             report.rejected[label] = report.rejected.get(label, 0) + int(bad.sum())
             predicate = next((p for p in checks if f"CHECK {p.label}" == label), None)
-            if round_ < MAX_ROUNDS and predicate is not None and any(w.column in free for w in windows([predicate])):
+            if round_ < MAX_ROUNDS and predicate is not None and any(
+                    w.column in free and not _swappable(w, free) for w in windows([predicate])):
                 _place_in_windows(frame, bad, predicate, free, rng, report)
                 continue
             fixable = [c for c in cols if c in free]
@@ -165,8 +173,7 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
             for c in fixable:
                 todo[c] = todo[c] | bad if c in todo else bad
         for c, rows in todo.items():
-            k = int(rows.sum())
-            values = resample(c, k, rng)
+            values = resample(c, rows, rng, frame)
             col = frame[c]
             if col.dtype.kind == "M":
                 values = pd.to_datetime(values, utc=getattr(col.dtype, "tz", None) is not None).astype(col.dtype)

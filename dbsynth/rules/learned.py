@@ -15,6 +15,7 @@ break it, and a rule is kept when that count is within three noise standard devi
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -22,11 +23,51 @@ import pandas as pd
 
 from dbsynth.numbers import as_numbers, is_datetime_like
 
-__all__ = ["MAX_DP_PAIRS", "dp_equality_rules", "dp_order_rules", "equality_rules", "order_candidates",
-           "order_rules"]
+__all__ = ["MAX_DP_PAIRS", "add_gap", "dp_equality_rules", "dp_order_rules", "equality_rules", "gap_seconds",
+           "learned_gaps", "order_candidates", "order_rules"]
 
 MAX_DP_PAIRS = 6
 NoisyCount = Callable[[float, str], float]
+
+
+_ORDER = re.compile(r'^("(?:[^"]|"")+"|\w+) >=? ("(?:[^"]|"")+"|\w+)$')
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+
+
+def learned_gaps(rules: list[str], columns: set[str]) -> list[tuple[str, str]]:
+    """``(later, earlier)`` date columns whose ordering is learned as the gap between them, the way
+    SDV's Inequality constraint does: the model learns ``return_date - rental_date`` (seconds, never
+    negative) instead of ``return_date``, and generation adds it back — so the ordering holds by
+    construction and the gap keeps its learned shape, where resampling or swapping two independently
+    drawn dates would spread returns over the whole quarter. A column is a gap once, over a column
+    that is not itself one."""
+    out: list[tuple[str, str]] = []
+    for rule in rules:
+        m = _ORDER.match(rule)
+        if not m:
+            continue
+        hi, lo = _unquote(m.group(1)), _unquote(m.group(2))
+        taken = {c for pair in out for c in pair}
+        if hi in columns and lo in columns and hi not in taken and lo not in {h for h, _ in out}:
+            out.append((hi, lo))
+    return out
+
+
+def gap_seconds(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    """``later - earlier`` in seconds (NaN where either is NULL)."""
+    return pd.Series(as_numbers(later, unit="s") - as_numbers(earlier, unit="s"), index=later.index)
+
+
+def add_gap(earlier: pd.Series, seconds: pd.Series, *, whole_days: bool = False) -> pd.Series:
+    """``earlier`` plus a non-negative gap in seconds, as dates again (whole days for ``date``)."""
+    gap = pd.to_timedelta(np.clip(pd.to_numeric(seconds, errors="coerce").to_numpy(dtype=float), 0, None), unit="s")
+    base = earlier if pd.api.types.is_datetime64_any_dtype(earlier.dtype) else pd.to_datetime(earlier)
+    out = base.reset_index(drop=True) + pd.Series(gap).reset_index(drop=True)
+    out.index = earlier.index
+    return out.dt.floor("D") if whole_days else out
 
 
 def _quote(name: str) -> str:
