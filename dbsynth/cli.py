@@ -227,6 +227,14 @@ def fit_cmd(
     spent = model.privacy.spent_epsilon if model.privacy else 0.0
     dp = "no noise (ε = ∞)" if epsilon == float("inf") else f"ε spent {spent:.3g} of {epsilon:g}, δ = {delta:g}"
     err.print(f"[green]learned {len(model.tables)} tables ({rows:,} rows)[/green], {dp} → {output}")
+    swamped = [(e.table, e.scale, model.tables[e.table].rows) for e in (model.privacy.entries if model.privacy else [])
+               if e.component == "row count" and e.scale > 0.25 * max(model.tables[e.table].rows, 1)]
+    if swamped:
+        err.print("[yellow]noise swamps the row counts of[/yellow] " + ", ".join(
+            f"{t} (σ ≈ {s:,.0f} rows, ~{n:,} learned)" for t, s, n in swamped)
+            + ": their shape is mostly lost. Mark non-personal lookup tables --public (each private table "
+              "shares the budget and multiplies the rows one person reaches), lower --cap, or raise --epsilon",
+            highlight=False)
 
 
 @app.command("rules")

@@ -29,7 +29,7 @@ from dbsynth.semantics import ColumnKind
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "dbsynth-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: date gaps (older readers would write the gap seconds as dates)
 
 
 def _default(v: Any) -> Any:

@@ -33,7 +33,7 @@ from dbsynth.privacy.mechanisms import gaussian_sigma
 from dbsynth.privacy.release import dp_cpt, dp_discretizer, mi_sensitivity, pick
 from dbsynth.schema.model import Table
 
-__all__ = ["BayesNet", "BayesNetGenerator", "Node", "mutual_information"]
+__all__ = ["BayesNet", "BayesNetGenerator", "Node", "mutual_information", "needs_domain", "structure_picks"]
 
 MAX_PARENT_CONFIGS = 4096
 THETA = 4.0
@@ -65,6 +65,18 @@ def _joint(columns: list[np.ndarray], cards: list[int]) -> tuple[np.ndarray, int
     return index, size
 
 
+def needs_domain(unit: str | None, labels: tuple[object, ...] | None) -> bool:
+    """Whether a private column's domain is released with budget (counts and enum/boolean labels
+    have public domains)."""
+    return labels is None and not (unit or "").startswith("count:")
+
+
+def structure_picks(context: int, nodes: int) -> int:
+    """How many parent choices the exponential mechanism makes: one per node, except the first when
+    there is no context to attach it to."""
+    return max(nodes - (0 if context else 1), 0)
+
+
 def mutual_information(x: np.ndarray, cx: int, parents: list[np.ndarray], cards: list[int]) -> float:
     """I(X; Π) = H(X) + H(Π) − H(X, Π), on integer codes."""
     if not parents:
@@ -94,6 +106,7 @@ class BayesNet:
         placed = [Node(c, cards[c]) for c in context]
         todo = [c for c in codes if c not in context]
         parts = len(todo)
+        picks = structure_picks(len(context), len(todo))
 
         def delta(nodes: tuple[str, ...]) -> float:
             return max((budget.node_sensitivity.get(x, 0.0) for x in nodes), default=0.0) if budget else 0.0
@@ -130,7 +143,7 @@ class BayesNet:
                         options.append((mi, x, tuple(parents)))
             sens = max(delta((x, *ps)) for _, x, ps in options) * mi_sensitivity(n_cfg)
             if budget is not None and sens > 0:
-                chosen = options[pick([o[0] for o in options], sens, budget, f"structure {options[0][1]}…", parts)]
+                chosen = options[pick([o[0] for o in options], sens, budget, f"structure {options[0][1]}…", picks)]
             else:
                 chosen = max(options, key=lambda o: o[0])
             _, x, parents = chosen
@@ -267,9 +280,10 @@ class BayesNetGenerator(TableGenerator):
             raise DbsynthError("a finite budget needs a TableBudget from the privacy accountant")
         if dp is not None:
             private = [c for c in self.units if dp.private(c) and c not in self.discretizers]
+            spending = sum(1 for c in private if needs_domain(self.units[c], self.labels.get(c)))
             for col in private:
                 self.discretizers[col] = dp_discretizer(frame[col], self.units[col], labels=self.labels.get(col),
-                                                        node=col, budget=dp, parts=len(private))
+                                                        node=col, budget=dp, parts=spending)
         codes = self.discretize(frame)
         for node, disc in self.context.items():
             assert context is not None, "context columns need a context frame"

@@ -1,16 +1,19 @@
 """A table's share of the privacy budget, and the rule that splits it.
 
-Rule (documented in the README): the total ρ is split equally between the tables that release
-anything private (private tables, and public tables that count private children). Inside a table:
-10% for scalars (its noisy row count, NULL rates of generated columns, children-per-parent means),
-20% for column domains (category thresholds, DP quantiles), 20% for the network structure
-(exponential mechanism), 50% for the conditional probability tables — each part split equally
-between the releases that need it.
+Rule (documented in the README): the total ρ is split between the tables that release anything
+private (private tables, and public tables that count private children) in proportion to their
+private nodes (learned columns of a private table, children-per-parent counts with a private
+side) times Δ, the rows one person reaches in the table. Inside a table: 10% for scalars (its
+noisy row count, NULL rates, rule tests), 20% for column domains (category thresholds, noisy grid
+histograms), 20% for the network structure (exponential mechanism), 50% for the conditional
+probability tables — renormalised over the parts the table uses, each part split equally between
+the releases that need it. No share is left unspent by construction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,9 +33,16 @@ class TableBudget:
     rho: float
     node_sensitivity: dict[str, float]
     rng: np.random.Generator
+    shares: dict[str, float] = field(default_factory=lambda: dict(SHARES))
+
+    def use(self, parts: Iterable[str]) -> None:
+        """Spend the table's ρ on ``parts`` only (renormalising :data:`SHARES` over them)."""
+        used = set(parts)
+        total = sum(v for k, v in SHARES.items() if k in used)
+        self.shares = {k: (v / total if k in used else 0.0) for k, v in SHARES.items()}
 
     def part(self, name: str, parts: int = 1) -> float:
-        return self.rho * SHARES[name] / max(parts, 1)
+        return self.rho * self.shares[name] / max(parts, 1)
 
     def private(self, node: str) -> bool:
         return self.node_sensitivity.get(node, 0.0) > 0
