@@ -27,7 +27,9 @@ class Discretizer:
     """``kind``: ``values`` (states are the values themselves) or ``bins`` (numeric edges).
 
     ``unit`` says how a ``bins`` column decodes: ``int``, ``decimal:<scale>``, ``float``,
-    ``datetime``, ``datetime_tz`` or ``date``.
+    ``datetime``, ``datetime_tz`` or ``date``. ``spans``, when given, hold for each bin the part of
+    it where values lie (``[0.99, 1.00)`` inside the bin ``[0.7, 1.5)``): encoding uses the edges,
+    decoding draws inside the span — how a DP domain keeps a price at 0.99 without releasing it.
     """
 
     kind: str
@@ -35,6 +37,7 @@ class Discretizer:
     edges: tuple[float, ...] = ()
     unit: str = "float"
     has_null: bool = True
+    spans: tuple[tuple[float, float], ...] = ()
 
     @property
     def cardinality(self) -> int:
@@ -71,17 +74,22 @@ class Discretizer:
             return out
         edges = np.asarray(self.edges, dtype=float)
         k = np.clip(codes, 0, len(edges) - 2)
-        lo, hi = edges[k], edges[k + 1]
+        if self.spans:
+            spans = np.asarray(self.spans, dtype=float)
+            lo, hi = spans[k, 0], spans[k, 1]
+        else:
+            lo, hi = edges[k], edges[k + 1]
         x = lo + (hi - lo) * rng.random(n)
         return _from_numeric(x, null, self.unit)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "values": [_json_value(v) for v in self.values], "edges": list(self.edges),
-                "unit": self.unit, "has_null": self.has_null}
+                "unit": self.unit, "has_null": self.has_null, "spans": [list(s) for s in self.spans]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Discretizer:
-        return cls(data["kind"], tuple(data["values"]), tuple(data["edges"]), data["unit"], data["has_null"])
+        return cls(data["kind"], tuple(data["values"]), tuple(data["edges"]), data["unit"], data["has_null"],
+                   tuple((float(a), float(b)) for a, b in data.get("spans", ())))
 
 
 def _plain(v: Any) -> Any:
@@ -106,7 +114,8 @@ def _from_numeric(x: np.ndarray, null: np.ndarray, unit: str) -> pd.Series:
         out = pd.Series(np.floor(x).astype(np.int64), dtype=object)
     elif unit.startswith("decimal:"):
         scale = int(unit.split(":")[1])
-        out = pd.Series(np.floor(x * 10**scale) / 10**scale, dtype=object)
+        # the nudge keeps 0.99 (99.999… cents in binary) from flooring to 0.98
+        out = pd.Series(np.floor(x * 10**scale + 1e-6) / 10**scale, dtype=object)
     elif unit.startswith("datetime") or unit == "date":
         stamps = x.astype("int64").astype("datetime64[s]")
         series = pd.Series(stamps.astype("datetime64[us]"))

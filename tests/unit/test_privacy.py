@@ -81,3 +81,21 @@ def test_date_domain_releases_no_empty_cells() -> None:
         if d.kind == "bins" and (d.edges[0] < start or d.edges[-1] > end):
             stray += 1
     assert stray <= 15
+
+
+def test_decimal_domain_keeps_repeated_prices() -> None:
+    """Prices at 0.99 and 1.99: the refined histogram finds the cent each lies on, so decoding gives
+    those prices back instead of values spread over the grid cells [0.7, 1) and [1.5, 2)."""
+    import numpy as np
+    import pandas as pd
+
+    from dbsynth.privacy.budget import TableBudget
+    from dbsynth.privacy.release import dp_discretizer
+
+    prices = pd.Series([0.99] * 2000 + [1.99] * 300)
+    budget = TableBudget(Accountant(5.0, 1e-6), "t", 0.05, {"p": 5.0}, np.random.default_rng(3))
+    d = dp_discretizer(prices, "decimal:2", labels=None, node="p", budget=budget, parts=1)
+    assert d.spans == ((0.99, 1.0), (1.99, 2.0))
+    decoded = d.decode(np.array([0, 0, 1, 1, 1]), np.random.default_rng(0))
+    assert decoded.tolist() == [0.99, 0.99, 1.99, 1.99, 1.99]
+    assert sum(e.rho for e in budget.accountant.entries) == pytest.approx(0.05 * 0.2)  # the domain share
