@@ -149,8 +149,7 @@ class _Templates:
 
 
 @pytest.fixture(scope="session")
-def _dbsynth_templates(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                       ) -> Iterator[_Templates]:
+def _dbsynth_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     templates = _Templates(tmp_path_factory.mktemp("dbsynth"), worker)
     yield templates
@@ -290,6 +289,10 @@ class _PgDatabase:
 
         self.rows = _fill(self.base + self.template, s, run_ddl)
         with psycopg.connect(dbname=self.template, autocommit=True, **self.conninfo) as conn:
+            # refilling turns FK triggers off (session_replication_role), which takes a superuser;
+            # for other roles every test gets a clone instead
+            self.can_reset = bool(conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                                  .fetchall()[0][0])
             self.tables = {r[0]: (r[1], r[2]) for r in conn.execute(_USER_TABLES).fetchall()}
             conn.execute(_PRISTINE)
             for table, (copy, cols) in self.tables.items():
@@ -351,7 +354,7 @@ class _PgDatabase:
         # only the tables a test wrote to (statement triggers listed them), FK triggers off meanwhile
         dirty = [t for (t,) in conn.execute("DELETE FROM dbsynth_pristine.dirty RETURNING relation").fetchall()]
         conn.execute("SET LOCAL session_replication_role = replica")
-        for table in dirty:
+        for table in (t for t in dirty if t in self.tables):
             copy, cols = self.tables[table]
             conn.execute(f"DELETE FROM {table}")
             conn.execute(f"INSERT INTO {table} ({cols}) OVERRIDING SYSTEM VALUE "
@@ -377,7 +380,7 @@ def _postgres(templates: _Templates, s: _Settings, proc: Any, isolation: str, te
         templates.drops.append(db.close)
         templates.made[key] = (db.template, db.rows)
     db = templates.pg[key]
-    if isolation == "clone":
+    if isolation == "clone" or not db.can_reset:
         name = f"dbsynth_{templates.worker}_{hashlib.sha1(test_name.encode()).hexdigest()[:12]}"
         url = db.clone(name)
 

@@ -50,7 +50,7 @@ def test_schema_only(plain_db):
 
 
 def _project(pytester: pytest.Pytester, model: Path, backend: str, ini: str = "", scale: str = ", scale=0.5",
-             serial: bool = False) -> None:
+             serial: bool = False, isolation: str = "reset") -> None:
     ddl = pytester.path / "schema.sql"  # the shop's DDL, in a form both SQLite and PostgreSQL read
     text = SHOP_SQL.read_text()
     ddl.write_text(text.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "SERIAL PRIMARY KEY") if serial
@@ -58,7 +58,7 @@ def _project(pytester: pytest.Pytester, model: Path, backend: str, ini: str = ""
     pytester.makeconftest(f'''
 from dbsynth.pytest import seeded
 shop_db = seeded({backend!r}, model={str(model)!r}{scale})
-plain_db = seeded({backend!r}, ddl="schema.sql", rows=30)
+plain_db = seeded({backend!r}, ddl="schema.sql", rows=30{", isolation='clone'" if isolation == "clone" else ""})
 ''')
     pytester.makeini(f"[pytest]\n{ini}\n")
     pytester.makepyfile(test_shop=TESTS)
@@ -138,10 +138,12 @@ def test_readme_snippets_run(pytester: pytest.Pytester) -> None:
     pytester.runpytest_subprocess().assert_outcomes(passed=2)
 
 
-def test_postgresql_reset_after_writes_and_schema_changes(pytester: pytest.Pytester, shop_model: Path) -> None:
+@pytest.mark.parametrize("isolation", ["reset", "clone"])
+def test_postgresql_isolation_after_writes_and_schema_changes(pytester: pytest.Pytester, shop_model: Path,
+                                                              isolation: str) -> None:
     """In file order: tests that delete, update, insert (using a sequence) and alter a table; the
     tests after each see the seeded state again."""
-    _project(pytester, shop_model, "postgresql_noproc", serial=True,
+    _project(pytester, shop_model, "postgresql_noproc", serial=True, isolation=isolation,
              ini=f"postgresql_host = {PG['host']}\npostgresql_port = {PG['port']}\npostgresql_user = {PG['user']}")
     pytester.makepyfile(test_shop="", test_reset='''
 import sqlalchemy as sa
