@@ -36,6 +36,7 @@ from dbsynth.relational import (
     linked_groups,
 )
 from dbsynth.rules.checks import compile_check
+from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.rules.learned import add_gap
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
@@ -142,8 +143,10 @@ class Model:
         return dict(self.synthesize(scale=scale, rows=rows, seed=seed, locale=locale, progress=progress).frames)
 
     def synthesize(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-                   locale: str = "en_US", config: Config | None = None,
+                   locale: str = "en_US", config: Config | None = None, checker: DatabaseChecker | None = None,
                    progress: Progress | None = None) -> Synthesis:
+        """Generate every table and enforce its rules; ``checker`` evaluates the CHECKs dbsynth cannot
+        translate in the target database (see :mod:`dbsynth.rules.database`)."""
         if scale < 0 or math.isnan(scale):
             raise UsageError(f"--scale must be a positive number (got {scale})")
         rows = dict(rows or {})
@@ -159,7 +162,7 @@ class Model:
         reports: dict[str, EnforceReport] = {}
         for key in the_plan.order:
             done[key], reports[key] = self._table(key, the_plan, done, scale, rows.get(key), seed, providers,
-                                                  config)
+                                                  config, checker)
             if progress:
                 progress(key, len(done[key].frame))
         for edge in the_plan.deferred:
@@ -172,7 +175,8 @@ class Model:
         return Synthesis(frames, reports)
 
     def _table(self, key: str, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,
-               seed: int, providers: Providers, config: Config) -> tuple[_Generated, EnforceReport]:
+               seed: int, providers: Providers, config: Config, checker: DatabaseChecker | None
+               ) -> tuple[_Generated, EnforceReport]:
         table = self.schema.table(key)
         tm = self.tables[key]
         rng = table_rng(seed, key)
@@ -222,6 +226,8 @@ class Model:
         preds = predicates_for(table, self.schema.dialect) + rule_preds + [
             compile_check(f"learned: {rule}", rule, dialect="postgresql", columns=[c.name for c in table.columns])
             for rule in tm.rules]
+        if checker is not None:
+            preds = checker.wrap(table, preds)
         unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers,
                                   null_rates={cm.name: cm.null_rate for cm in tm.columns}, plain=unreleased)

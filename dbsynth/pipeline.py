@@ -21,6 +21,7 @@ from dbsynth.model import Model
 from dbsynth.privacy.units import holdout_mask
 from dbsynth.report import FidelityReport, fidelity_report
 from dbsynth.report.privacy import TablePrivacy, privacy_report
+from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
@@ -128,18 +129,21 @@ def seed(
     the_plan = plan(schema)
     explicit = dict(rows or {})
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
-    t0 = time.perf_counter()
-    synthesis = synthesize(schema, the_plan, sizes, seed=seed, explicit=frozenset(explicit),
-                           providers=Providers(locale, seed=seed), config=config,
-                           progress=(lambda t, n: progress("generate", t, n)) if progress else None)
-    t1 = time.perf_counter()
     engine = None if to_dir is not None else create_engine(target)
+    checker = DatabaseChecker(engine) if engine is not None and not create_schema else None
     try:
+        t0 = time.perf_counter()
+        synthesis = synthesize(schema, the_plan, sizes, seed=seed, explicit=frozenset(explicit),
+                               providers=Providers(locale, seed=seed), config=config, checker=checker,
+                               progress=(lambda t, n: progress("generate", t, n)) if progress else None)
+        t1 = time.perf_counter()
         sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
         report = sink.write(schema, the_plan, synthesis.frames,
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),
                             progress=(lambda t, n: progress("write", t, n)) if progress else None)
     finally:
+        if checker is not None:
+            checker.close()
         if engine is not None:
             engine.dispose()
     return SeedResult(schema, the_plan, report.rows, synthesis.reports, t1 - t0, report.seconds)
@@ -168,14 +172,17 @@ def write_model(
     """
     engine = None if to_dir is not None else create_engine(target or "")
     found = None
+    checker = None
     try:
         if engine is not None and not create_schema:
             model, found = follow(model, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
                                                                           if t.schema}) or None))
             for change in found.warnings:
                 log.warning("schema drift: %s", change.describe())
+        checker = DatabaseChecker(engine) if engine is not None and not create_schema else None
         t0 = time.perf_counter()
         synthesis = model.synthesize(scale=scale, rows=rows, seed=seed, locale=locale, config=config,
+                                     checker=checker,
                                      progress=(lambda t, n: progress("generate", t, n)) if progress else None)
         t1 = time.perf_counter()
         sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
@@ -183,6 +190,8 @@ def write_model(
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),
                             progress=(lambda t, n: progress("write", t, n)) if progress else None)
     finally:
+        if checker is not None:
+            checker.close()
         if engine is not None:
             engine.dispose()
     return SeedResult(model.schema, model.plan, report.rows, synthesis.reports, t1 - t0, report.seconds, found)

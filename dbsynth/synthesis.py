@@ -23,6 +23,7 @@ from dbsynth.generators.schema_only import SchemaOnlyGenerator
 from dbsynth.graph import Plan
 from dbsynth.relational import assign_foreign_keys, capacity, fill_self_reference, key_pool
 from dbsynth.rules.checks import Predicate, compile_check
+from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
 from dbsynth.schema.model import Schema, Table, TypeKind
@@ -85,9 +86,11 @@ def synthesize(
     explicit: frozenset[str] = frozenset(),
     providers: Providers | None = None,
     config: Config | None = None,
+    checker: DatabaseChecker | None = None,
     progress: Progress | None = None,
 ) -> Synthesis:
-    """Generate ``sizes[t]`` rows for each table of ``plan``; see the module docstring."""
+    """Generate ``sizes[t]`` rows for each table of ``plan``; see the module docstring. ``checker``
+    evaluates the CHECKs dbsynth cannot translate in the target (see :mod:`dbsynth.rules.database`)."""
     providers = providers or Providers(seed=seed)
     config = config or Config()
     frames: dict[str, pd.DataFrame] = {}
@@ -105,6 +108,8 @@ def synthesize(
         own_rng, fk_rng, fix_rng = rng.spawn(3)
         rule_preds, needs = user_predicates(schema, table, config)
         preds = predicates_for(table, schema.dialect) + rule_preds
+        if checker is not None:
+            preds = checker.wrap(table, preds)
         gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers)
         ready = [fk for fk in table.foreign_keys
                  if fk.referred != key and fk.referred in schema and not plan.is_deferred(key, fk)]

@@ -69,3 +69,21 @@ def test_postgres_schema(ddl: Path, pg_database: Callable[..., str]) -> None:
             "SELECT conname FROM pg_constraint WHERE NOT convalidated").all()
         assert invalid == []
     engine.dispose()
+
+
+def test_untranslatable_checks_are_evaluated_by_the_database(pg_database: Callable[..., str]) -> None:
+    """CHECKs calling a user function are evaluated by the target (a temporary table) and failing
+    rows resampled before the write: the seed succeeds, and the report lists them as database checks
+    that rejected and resampled rows."""
+    url = pg_database(SCHEMAS / "postgresql" / "function_checks.sql")
+    result = seed(url, default_rows=400, seed=2)
+    assert result.rows == {"gadget": 400, "part": 400}
+    rules = {r["rule"]: r for report in result.reports.values() for r in report.rows()}
+    for label in ("CHECK gadget_n_check (checked by the database)", "CHECK even_weight (checked by the database)"):
+        assert rules[label]["checked"] == 400 and rules[label]["rejected"] > 100
+        assert rules[label]["resampled"] == rules[label]["rejected"]
+    assert not any(report.unchecked for report in result.reports.values())
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM part WHERE NOT is_even(weight)").scalar() == 0
+    engine.dispose()
