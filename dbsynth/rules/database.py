@@ -86,7 +86,12 @@ class DatabaseChecker:
         text[ROW] = np.arange(len(frame))
         _insert(conn, name, [*[c.name for c in cols], ROW], text)
         # a CHECK fails only when FALSE: NULL passes, as in the database
-        bad = conn.exec_driver_sql(f"SELECT {ROW} FROM {name} WHERE ({predicate.sqltext}) = FALSE").fetchall()
+        cur = conn.connection.cursor()  # the DB-API cursor, no parameters: a '%' in the CHECK stays text
+        try:
+            cur.execute(f"SELECT {ROW} FROM {name} WHERE ({predicate.sqltext}) = FALSE")
+            bad = cur.fetchall()
+        finally:
+            cur.close()
         mask = np.zeros(len(frame), dtype=bool)
         mask[[r[0] for r in bad]] = True
         return mask
