@@ -44,6 +44,7 @@ RULE_TOLERANCE = 0.1  # a DP rule test is run only when 3σ of its count is unde
 LEARNED = {ColumnKind.CATEGORICAL, ColumnKind.NUMERIC, ColumnKind.DATETIME, ColumnKind.BOOLEAN,
            ColumnKind.CONSTANT}
 MAX_CONTEXT = 3
+MAX_NULL_PARENT = 0.95  # a (noisy) share of rows without their primary parent is kept below this
 PUBLIC_COUNT_BOUND = 50
 Progress = Callable[[str, int], None]
 
@@ -284,7 +285,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         orphans = float(frame.loc[:, list(primary.columns)].isna().any(axis=1).sum())
         if private:
             orphans = scalars.count(orphans, f"rows without {primary.referred}")
-        null_parent_rate = min(orphans, n_rows) / max(float(tables[primary.referred].rows), 1.0)
+        null_parent_rate = min(orphans / max(n_rows, 1.0), MAX_NULL_PARENT)
     equalities: list[tuple[str, str, str, str]] = []
     if private:  # each candidate rule costs one noisy count (see dbsynth.rules.learned)
         ranges = {c: (d.edges[0], d.edges[-1]) for c, d in gen.discretizers.items() if d.kind == "bins"}
@@ -351,9 +352,12 @@ class _Scalars:
         return gaussian_sigma(self.sensitivity or 1.0, self.budget.part("scalars", self.parts))
 
     def rows(self, value: float) -> float:
+        """The noisy row count, at least 1: a lookup table whose count the noise pushed to zero would
+        leave every table that needs it empty (post-processing; under DP emptiness is unknowable)."""
         if self.budget is None:
             return float(value)
-        return dp_count(float(value), self.budget, self.sensitivity or 1.0, "row count", 2 if self.parts > 1 else 1)
+        return max(dp_count(float(value), self.budget, self.sensitivity or 1.0, "row count",
+                            2 if self.parts > 1 else 1), 1.0)
 
     def count(self, value: float, label: str, sensitivity: float | None = None) -> float:
         if self.budget is None:

@@ -84,7 +84,7 @@ class TableModel:
     context: tuple[tuple[str, str], ...]
     counts: tuple[tuple[str, str, float], ...]  # (node, child FK, source mean children per row)
     fk_null_rates: dict[str, float]
-    null_parent_rate: float = 0.0
+    null_parent_rate: float = 0.0  # share of rows whose (nullable) primary FK is NULL
     rules: tuple[str, ...] = ()  # learned invariants, as SQL (see dbsynth.rules.learned)
     # (column, FK, parent table, parent column): the column copies its parent row's value
     equalities: tuple[tuple[str, str, str, str], ...] = ()
@@ -187,13 +187,13 @@ class Model:
         if primary is not None:
             parent = done[primary.referred]
             counts = parent.counts.get(tm.primary or "", np.zeros(len(parent.frame), dtype=np.int64))
-            n_null = round(tm.null_parent_rate * len(parent.frame))
+            rate = tm.null_parent_rate  # the share of rows without a primary parent
             if wanted is not None:
-                with_parent = max(wanted - n_null, 0) if wanted >= n_null else 0
-                n_null = min(n_null, wanted)
-                parent_idx = degree_assignment(counts, with_parent, size_rng)
+                n_null = round(wanted * rate)
+                parent_idx = degree_assignment(counts, wanted - n_null, size_rng)
             else:
                 parent_idx = np.repeat(np.arange(len(counts)), counts)
+                n_null = round(len(parent_idx) * rate / (1 - rate)) if rate < 1 else 0
             parent_idx = np.concatenate([parent_idx, np.full(n_null, -1, dtype=np.int64)])
             n = len(parent_idx)
         else:

@@ -23,13 +23,14 @@ from dbsynth.errors import DbsynthError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import Accountant
+from dbsynth.relational import fk_id
 from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
 from dbsynth.semantics import ColumnKind
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "dbsynth-model"
-FORMAT_VERSION = 2  # 2: date gaps (older readers would write the gap seconds as dates)
+FORMAT_VERSION = 2  # 2: date gaps (older readers would write the gap seconds as dates); NULL-parent share
 
 
 def _default(v: Any) -> Any:
@@ -129,6 +130,12 @@ def load(path: str | Path) -> Model:
             rule_notes=tuple(t.get("rule_notes", ())),
             gaps=tuple((a, b) for a, b in t.get("gaps", ())),
         )
+    if doc.get("version", 0) < 2:  # format 1 stored rows without a parent per parent row
+        for tm in tables.values():
+            fk = next((f for f in schema.table(tm.key).foreign_keys if fk_id(tm.key, f) == tm.primary), None)
+            if fk is not None and tm.null_parent_rate:
+                orphans = tm.null_parent_rate * tables[fk.referred].rows
+                tm.null_parent_rate = min(orphans / max(tm.rows, 1), 0.95)
     eps = doc["params"]["epsilon"]
     privacy = doc.get("privacy")
     return Model(schema=schema, tables=tables, epsilon=math.inf if eps == "inf" else float(eps),

@@ -185,3 +185,23 @@ def test_learned_cross_table_equality_holds(source_databases: dict[str, str]) ->
                                           suffixes=("", "_track"))
     assert len(joined) == len(frames["invoice_line"]) > 1000
     assert (pd.to_numeric(joined["unit_price"]) == pd.to_numeric(joined["unit_price_track"])).all()
+
+
+def test_rows_without_their_primary_parent_keep_their_share(pg_database: Callable[..., str],
+                                                            tmp_path: Path) -> None:
+    """30% of the children have a NULL (nullable) primary FK: generated children keep that share at
+    any scale and under --rows, and the rest follow their parents' counts."""
+    ddl = tmp_path / "orphans.sql"
+    ddl.write_text("""
+        CREATE TABLE parent (parent_id integer PRIMARY KEY, v integer NOT NULL);
+        CREATE TABLE child (child_id integer PRIMARY KEY, parent_id integer REFERENCES parent, w integer);
+        INSERT INTO parent SELECT g, g % 7 FROM generate_series(1, 100) g;
+        INSERT INTO child SELECT g, CASE WHEN g % 10 < 3 THEN NULL ELSE 1 + g % 100 END, g % 5
+        FROM generate_series(1, 300) g;""")
+    model = dbsynth.fit(pg_database(ddl), epsilon=math.inf)
+    assert model.tables["child"].null_parent_rate == pytest.approx(0.3)
+    for frames, total in ((model.generate(seed=1), 300), (model.generate(seed=1, scale=2), 600),
+                          (model.generate(seed=1, rows={"child": 1000}), 1000)):
+        child = frames["child"]
+        assert len(child) == pytest.approx(total, rel=0.02)
+        assert child["parent_id"].isna().mean() == pytest.approx(0.3, abs=0.02)
