@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG, SHOP_SQL
+from tests.conftest import MARIA, PG, SHOP_SQL
 
 pytest_plugins = ["pytester"]
 
@@ -183,3 +183,62 @@ def test_4_back_to_seeded(plain_db):
                              "VALUES ('A', 'B', 'a@example.org', now())"))
 ''')
     pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=5)
+
+
+def test_mariadb_reset_after_writes_and_schema_changes(pytester: pytest.Pytester) -> None:
+    """MariaDB, from a server URL: the seeded database is refilled after each test (AUTO_INCREMENT
+    set back too) and re-seeded after a schema change; clone isolation is refused with a reason."""
+    ddl = SHOP_SQL.read_text().replace('"order"', "`order`").replace("AUTOINCREMENT", "AUTO_INCREMENT")
+    (pytester.path / "schema.sql").write_text(ddl)
+    url = f"mysql://{MARIA['user']}@{MARIA['host']}:{MARIA['port']}"
+    pytester.makeconftest(f'''
+from dbsynth.pytest import seeded
+shop_db = seeded({url!r}, ddl="schema.sql", rows=30)
+cloned = seeded({url!r}, ddl="schema.sql", rows=30, isolation="clone")
+''')
+    pytester.makepyfile(test_reset='''
+import sqlalchemy as sa
+
+def state(db):
+    with db.connect() as conn:
+        return (conn.execute(sa.text("SELECT count(*), count(DISTINCT city) FROM customer")).one(),
+                conn.execute(sa.text("SELECT count(*) FROM review")).scalar(),
+                [r[0] for r in conn.execute(sa.text("SHOW COLUMNS FROM customer"))])
+
+def insert(db):
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO customer (first_name, last_name, email, created_at) "
+                             "VALUES ('A', 'B', 'a@example.org', now())"))
+        return conn.execute(sa.text("SELECT max(customer_id) FROM customer")).scalar()
+
+SEEN = []
+
+def test_0_seeded(shop_db):
+    SEEN.append(state(shop_db))
+    SEEN.append(insert(shop_db))
+    assert SEEN[0][1] > 0
+
+def test_1_writes(shop_db):
+    assert state(shop_db) == SEEN[0]
+    with shop_db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM review"))
+        conn.execute(sa.text("UPDATE customer SET city = 'Springfield'"))
+    assert state(shop_db) != SEEN[0]
+
+def test_2_back_to_seeded(shop_db):
+    assert state(shop_db) == SEEN[0]
+    assert insert(shop_db) == SEEN[1]  # the AUTO_INCREMENT counter was set back
+
+def test_3_alters(shop_db):
+    with shop_db.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE customer ADD COLUMN nickname text"))
+
+def test_4_back_to_seeded(shop_db):
+    assert state(shop_db) == SEEN[0]
+
+def test_5_clone_refused(cloned):
+    pass
+''')
+    res = pytester.runpytest_subprocess("-p", "no:xdist")
+    res.assert_outcomes(passed=5, errors=1)
+    assert any("isolation='clone' needs PostgreSQL" in line for line in res.outlines)
