@@ -235,7 +235,10 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         date_rules = dp_order_rules(frame, [p for p in order_pairs if p[0] in dates], scalars.count, threshold, {})
     else:
         date_rules = order_rules(frame, dates)
-    gaps = learned_gaps(date_rules, {c for c in units if not c.startswith("#")})
+    # a NOT NULL later date over a nullable earlier one stays a plain rule: its gap would have nothing
+    # to be added to
+    gaps = [(hi, lo) for hi, lo in learned_gaps(date_rules, {c for c in units if not c.startswith("#")})
+            if table.column(hi).nullable or not table.column(lo).nullable]
     for hi, lo in gaps:
         frame[hi] = gap_seconds(frame[hi], frame[lo])
         units[hi] = "float"

@@ -1,0 +1,27 @@
+"""Date orderings learned as gaps: which rules become gaps, and gaps added back to dates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.rules.learned import add_gap, gap_seconds, learned_gaps
+
+
+def test_learned_gaps_one_per_column_and_no_chains() -> None:
+    rules = ["return_date >= rental_date", '"Ship Date" > "Order Date"', "b >= a", "c >= b", "d >= a",
+             "x >= unknown"]
+    cols = {"return_date", "rental_date", "Ship Date", "Order Date", "a", "b", "c", "d", "x"}
+    assert learned_gaps(rules, cols) == [("return_date", "rental_date"), ("Ship Date", "Order Date"), ("b", "a"),
+                                         ("d", "a")]
+
+
+def test_gap_round_trip_keeps_nulls_and_whole_days() -> None:
+    earlier = pd.Series(pd.to_datetime(["2024-01-01 10:00", "2024-03-05 23:30", None]))
+    later = pd.Series(pd.to_datetime(["2024-01-03 09:00", "2024-03-05 23:45", "2024-04-01 00:00"]))
+    gap = gap_seconds(later, earlier)
+    assert gap.iloc[:2].tolist() == [47 * 3600.0, 15 * 60.0] and np.isnan(gap.iloc[2])
+    back = add_gap(earlier, gap)
+    assert back.iloc[:2].tolist() == later.iloc[:2].tolist() and pd.isna(back.iloc[2])
+    days = add_gap(earlier, pd.Series([3600.0 * 30, -5.0, 1.0]), whole_days=True)
+    assert days.iloc[:2].tolist() == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-03-05")]  # negative → 0
