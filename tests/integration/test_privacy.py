@@ -122,3 +122,22 @@ def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], t
     assert not any(e.component.startswith("rule test") for e in weak.privacy.entries)  # type: ignore[union-attr]
     listed = run("rules", weak.save(str(tmp_path / "weak.dbsynth")))
     assert "no learned rules" in listed.stdout and "rental: rules not tested" in listed.stderr
+
+
+@pytest.mark.parametrize(("name", "table"), [("pagila", "rental"), ("chinook", "invoice_line")])
+def test_default_settings_write_cleanly_and_say_why_rules_are_missing(
+        name: str, table: str, source_databases: dict[str, str], pg_database: Callable[..., str],
+        tmp_path: Path) -> None:
+    """`dbsynth fit` with no options (ε = 1, every table private): the output loads into the real
+    schema with every constraint on, and the table whose rules the noise hides says so."""
+    from tests.integration.test_cli_errors import dbsynth as run
+
+    path = tmp_path / f"{name}.dbsynth"
+    assert run("fit", source_databases[name], "-o", str(path)).returncode == 0
+    ddl = DATASETS / "pagila" / "pagila-schema.sql" if name == "pagila" else chinook_ddl(tmp_path)
+    target = pg_database(ddl)
+    res = run("generate", str(path), "--target", target, "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["total_rows"] > 0
+    listed = run("rules", str(path))
+    assert f"{table}: rules not tested" in listed.stderr
