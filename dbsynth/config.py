@@ -40,6 +40,7 @@ class UserRule:
 class Config:
     rules: tuple[UserRule, ...] = ()
     source: Path | None = None
+    disable_learned: tuple[str, ...] = ()  # 'table: rule' as `dbsynth rules` lists it, or 'table'
 
     def for_table(self, table: str) -> list[UserRule]:
         return [r for r in self.rules if r.table == table and r.sql is not None]
@@ -111,5 +112,6 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
             what = "this combination of keys is not a known rule kind (check, when/then, values, fixed, " \
                    "min/max, aggregate)" if err.validator == "oneOf" else err.message
             raise UsageError(f"{candidate}: {where}{at}: {what}")
-        return Config(tuple(_to_rule(i, r) for i, r in enumerate(doc.get("rules", []))), candidate)
+        return Config(tuple(_to_rule(i, r) for i, r in enumerate(doc.get("rules", []))), candidate,
+                      tuple(doc.get("disable_learned", [])))
     return Config()

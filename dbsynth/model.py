@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -93,7 +93,19 @@ class TableModel:
     gaps: tuple[tuple[str, str], ...] = ()
 
     def describe_rules(self) -> list[str]:
-        return list(self.rules) + [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities]
+        """The learned rules as ``dbsynth rules`` lists them (and ``disable_learned`` names them)."""
+        gaps = {f"{hi} >= {lo}" for hi, lo in self.gaps} | {f"{hi} > {lo}" for hi, lo in self.gaps}
+        return [f"{r} (learned as a gap)" if r in gaps else r for r in self.rules] + \
+            [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities]
+
+    def enabled(self, disabled: frozenset[str]) -> TableModel:
+        """This table with the learned rules ``disabled`` names left out (see :class:`Config`)."""
+        if self.key in disabled:
+            return replace(self, rules=tuple(r for r in self.rules if f"{r} (learned as a gap)" in
+                                             self.describe_rules()), equalities=())
+        return replace(self, rules=tuple(r for r in self.rules if f"{self.key}: {r}" not in disabled),
+                       equalities=tuple(e for e in self.equalities
+                                        if f"{self.key}: {e[0]} = {e[2]}.{e[3]} (through {e[1]})" not in disabled))
 
     def column(self, name: str) -> ColumnModel:
         return next(c for c in self.columns if c.name == name)
@@ -158,11 +170,12 @@ class Model:
         the_plan = self.plan
         providers = Providers(locale, seed=seed)
         config = config or Config()
+        tables = self.without_rules(config.disable_learned).tables
         done: dict[str, _Generated] = {}
         reports: dict[str, EnforceReport] = {}
         for key in the_plan.order:
-            done[key], reports[key] = self._table(key, the_plan, done, scale, rows.get(key), seed, providers,
-                                                  config, checker)
+            done[key], reports[key] = self._table(tables[key], the_plan, done, scale, rows.get(key), seed,
+                                                  providers, config, checker)
             if progress:
                 progress(key, len(done[key].frame))
         for edge in the_plan.deferred:
@@ -174,11 +187,28 @@ class Model:
         apply_aggregates(self.schema, frames, config, reports)
         return Synthesis(frames, reports)
 
-    def _table(self, key: str, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,
+    def without_rules(self, names: Iterable[str]) -> Model:
+        """This model with the learned rules ``names`` left out: ``table: rule`` as ``dbsynth rules``
+        lists them, or a table name for all of its rules (``disable_learned`` in the config)."""
+        disabled = frozenset(names)
+        if not disabled:
+            return self
+        listed = {f"{k}: {r}" for k, tm in self.tables.items() for r in tm.describe_rules()}
+        unknown = sorted(d for d in disabled if d not in listed and d not in self.tables)
+        if unknown:
+            raise UsageError(f"disable_learned names no learned rule of this model: {'; '.join(unknown)}. "
+                             f"It has: {'; '.join(sorted(listed)) or 'none'}")
+        built_in = sorted(d for d in disabled if d.endswith("(learned as a gap)"))
+        if built_in:
+            raise UsageError(f"{'; '.join(built_in)}: the model learned the gap between these dates, so the "
+                             "ordering is part of it; refit on data without it to drop it")
+        return replace(self, tables={k: tm.enabled(disabled) for k, tm in self.tables.items()})
+
+    def _table(self, tm: TableModel, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,
                seed: int, providers: Providers, config: Config, checker: DatabaseChecker | None
                ) -> tuple[_Generated, EnforceReport]:
+        key = tm.key
         table = self.schema.table(key)
-        tm = self.tables[key]
         rng = table_rng(seed, key)
         size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
         fks = {fk_id(key, fk): fk for fk in table.foreign_keys}

@@ -75,3 +75,36 @@ def test_unsatisfiable_rule_is_an_error_and_target_untouched(pg_database: Callab
     unknown.write_text('[[rules]]\ntable = "orders"\ncheck = "nosuch > 1"\n')
     with pytest.raises(UsageError, match="names a column orders does not have"):
         seed(url, default_rows=50, seed=1, config=load_config(unknown))
+
+
+def test_learned_rules_can_be_disabled(source_databases: dict[str, str], tmp_path: Path) -> None:
+    """`disable_learned` names a learned rule as `dbsynth rules` lists it: that rule is no longer
+    enforced; a name the model does not have, or an ordering learned as a gap, is a usage error."""
+    import math
+
+    import dbsynth
+
+    model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
+    copy = "invoice_line: unit_price = track.unit_price (through invoice_line(track_id))"
+    toml = tmp_path / "dbsynth.toml"
+    order = "track: bytes > milliseconds"
+    toml.write_text(f'disable_learned = ["{copy}", "{order}"]\n')
+    assert {f"invoice_line: {r}" for r in model.tables["invoice_line"].describe_rules()} >= {copy}
+    kept = model.without_rules(load_config(toml).disable_learned)
+    assert kept.tables["invoice_line"].describe_rules() == [] and kept.tables["track"].describe_rules() == []
+    checked = model.synthesize(seed=3, config=load_config(toml)).reports["track"].checked
+    assert not any("bytes > milliseconds" in label for label in checked)
+    assert any("bytes > milliseconds" in label for label in model.synthesize(seed=3).reports["track"].checked)
+    for wrong, message in (('["invoice_line: unit_price = 1"]', "names no learned rule"),
+                           ('["invoice"]', None)):
+        toml.write_text(f"disable_learned = {wrong}\n")
+        if message is None:  # a table name disables all its rules
+            model.synthesize(seed=3, config=load_config(toml))
+        else:
+            with pytest.raises(UsageError, match=message):
+                model.synthesize(seed=3, config=load_config(toml))
+    pagila = dbsynth.fit(source_databases["pagila"], epsilon=math.inf)
+    gap = next(f"rental: {r}" for r in pagila.tables["rental"].describe_rules() if "gap" in r)
+    toml.write_text(f'disable_learned = ["{gap}"]\n')
+    with pytest.raises(UsageError, match="part of it; refit"):
+        pagila.synthesize(seed=3, config=load_config(toml))
