@@ -29,6 +29,7 @@ from dbsynth.rules.learned import (
     equality_rules,
     gap_seconds,
     learned_gaps,
+    null_rules,
     order_candidates,
     order_rules,
 )
@@ -300,8 +301,11 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
                 joined = _join_parent(frame, frames[fk.referred], fk)
                 equalities += [(c, fk_id(key, fk), fk.referred, p)
                                for c, p in dp_equality_rules(frame, joined, pairs, scalars.count, threshold)]
-    else:
-        rules = tuple(date_rules + order_rules(frame, [c for c in ordered if c not in dates]))
+    else:  # conditional nullness is learned from exact data only: under DP the network's NULL states carry it
+        categories = [c.name for c in cols if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)]
+        nullable_cols = [c.name for c in cols if table.column(c.name).nullable]
+        rules = tuple(date_rules + order_rules(frame, [c for c in ordered if c not in dates])
+                      + null_rules(frames[key], categories, nullable_cols))
         for fk in rule_fks:
             parent_cols = [c.name for c in tables[fk.referred].columns
                            if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]

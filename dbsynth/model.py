@@ -296,7 +296,9 @@ class Model:
             key, frame, predicates=preds, unique_sets=table.unique_sets(),
             not_null=[c.name for c in table.writable_columns
                       if not c.nullable and c.name in frame.columns and c.name not in deferred],
-            resample=resample, resamplable=[c for c in gen.columns if c != seq], rng=fix_rng, report=report)
+            resample=resample, rng=fix_rng, report=report,
+            # a column copied from the parent row (a learned equality) stays the parent's
+            resamplable=[c for c in gen.columns if c != seq and c not in {e[0] for e in tm.equalities}])
         result.frame = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
         return result, report
 

@@ -24,7 +24,7 @@ import pandas as pd
 from dbsynth.numbers import as_numbers, is_datetime_like
 
 __all__ = ["MAX_DP_PAIRS", "add_gap", "dp_equality_rules", "dp_order_rules", "equality_rules", "gap_seconds",
-           "learned_gaps", "order_candidates", "order_rules"]
+           "learned_gaps", "null_rules", "order_candidates", "order_rules"]
 
 MAX_DP_PAIRS = 6
 NoisyCount = Callable[[float, str], float]
@@ -160,3 +160,42 @@ def dp_equality_rules(child: pd.DataFrame, joined: pd.DataFrame, pairs: list[tup
         if count(float(differ.sum()), f"rule test {c} = parent {p}") <= threshold:
             out.append((c, p))
     return out
+
+
+MAX_NULL_RULES = 10  # per table
+
+
+def _sql_literal(v: object) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int | float | np.integer | np.floating):
+        return repr(v.item() if isinstance(v, np.generic) else v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def null_rules(frame: pd.DataFrame, categories: list[str], nullable: list[str], *, min_rows: int = 20,
+               max_values: int = 30) -> list[str]:
+    """Conditional nullness: ``k NOT IN (v, …) OR c IS NOT NULL`` (``k = v`` ⇒ ``c`` set) when ``c``
+    is set in every one of at least ``min_rows`` rows with ``k = v`` but NULL in some other rows — a
+    shipped order has a ship date — and ``… OR c IS NULL`` the other way round. ``k`` is a category
+    column with at most ``max_values`` values; at most :data:`MAX_NULL_RULES` rules per table."""
+    rules: list[str] = []
+    for c in nullable:
+        null = frame[c].isna()
+        if not null.any() or null.all():
+            continue
+        for k in categories:
+            if k == c or frame[k].nunique(dropna=True) > max_values:
+                continue
+            sides: dict[str, list[object]] = {"NOT NULL": [], "NULL": []}
+            for v, rows in frame.groupby(k, dropna=True)[c]:
+                share = rows.isna().mean()
+                if len(rows) >= min_rows and share in (0.0, 1.0):
+                    sides["NOT NULL" if share == 0.0 else "NULL"].append(v)
+            for side, values in sides.items():
+                if values:
+                    listed = ", ".join(_sql_literal(v) for v in sorted(values, key=str))
+                    rules.append(f"{_quote(k)} NOT IN ({listed}) OR {_quote(c)} IS {side}")
+            if len(rules) >= MAX_NULL_RULES:
+                return rules[:MAX_NULL_RULES]
+    return rules

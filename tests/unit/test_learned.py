@@ -25,3 +25,17 @@ def test_gap_round_trip_keeps_nulls_and_whole_days() -> None:
     assert back.iloc[:2].tolist() == later.iloc[:2].tolist() and pd.isna(back.iloc[2])
     days = add_gap(earlier, pd.Series([3600.0 * 30, -5.0, 1.0]), whole_days=True)
     assert days.iloc[:2].tolist() == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-03-05")]  # negative → 0
+
+
+def test_null_rules_find_conditional_nullness() -> None:
+    from dbsynth.rules.learned import null_rules
+
+    n = 60
+    status = pd.Series(["new", "shipped", "cancelled"] * (n // 3))
+    shipped_at = pd.Series([None, "2024-01-02", None] * (n // 3))
+    note = pd.Series(["x", None, "y", None] * (n // 4))  # NULL in every other row: no pattern by status
+    frame = pd.DataFrame({"status": status, "shipped_at": shipped_at, "note": note})
+    assert null_rules(frame, ["status"], ["shipped_at", "note"]) == [
+        "status NOT IN ('shipped') OR shipped_at IS NOT NULL",
+        "status NOT IN ('cancelled', 'new') OR shipped_at IS NULL"]
+    assert null_rules(frame, ["status"], ["shipped_at"], min_rows=21) == []  # 20 rows per status
