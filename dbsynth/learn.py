@@ -8,6 +8,7 @@ import logging
 import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from dbsynth.rules.learned import (
     dp_equality_rules,
     dp_order_rules,
     equality_rules,
+    functional_dependencies,
     gap_seconds,
     learned_gaps,
     null_rules,
@@ -291,6 +293,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
             orphans = scalars.count(orphans, f"rows without {primary.referred}")
         null_parent_rate = min(orphans / max(n_rows, 1.0), MAX_NULL_PARENT)
     equalities: list[tuple[str, str, str, str]] = []
+    dependencies: tuple[tuple[str, str, tuple[tuple[Any, Any], ...]], ...] = ()  # exact fits only
     if private:  # each candidate rule costs one noisy count (see dbsynth.rules.learned)
         ranges = {c: (d.edges[0], d.edges[-1]) for c, d in gen.discretizers.items() if d.kind == "bins"}
         rules = tuple(date_rules + dp_order_rules(frame, [p for p in order_pairs if p[0] not in dates],
@@ -306,6 +309,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         nullable_cols = [c.name for c in cols if table.column(c.name).nullable]
         rules = tuple(date_rules + order_rules(frame, [c for c in ordered if c not in dates])
                       + null_rules(frames[key], categories, nullable_cols))
+        dependencies = tuple((a, b, tuple(m.items())) for a, b, m in functional_dependencies(frames[key], categories))
         for fk in rule_fks:
             parent_cols = [c.name for c in tables[fk.referred].columns
                            if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
@@ -316,7 +320,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
         primary=None if primary is None else fk_id(key, primary), context=tuple(context),
         counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate, rules=rules,
-        equalities=tuple(equalities), rule_notes=rule_notes, gaps=tuple(gaps))
+        equalities=tuple(equalities), rule_notes=rule_notes, gaps=tuple(gaps), dependencies=dependencies)
 
 
 def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str, fk: ForeignKey,

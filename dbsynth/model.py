@@ -91,21 +91,26 @@ class TableModel:
     rule_notes: tuple[str, ...] = ()  # why rules were not learned (e.g. too much DP noise)
     # (later, earlier): the network learned later - earlier in seconds (see rules.learned.learned_gaps)
     gaps: tuple[tuple[str, str], ...] = ()
+    # (a, b, ((a value, b value), …)): b is derived from a (see rules.learned.functional_dependencies)
+    dependencies: tuple[tuple[str, str, tuple[tuple[Any, Any], ...]], ...] = ()
 
     def describe_rules(self) -> list[str]:
         """The learned rules as ``dbsynth rules`` lists them (and ``disable_learned`` names them)."""
         gaps = {f"{hi} >= {lo}" for hi, lo in self.gaps} | {f"{hi} > {lo}" for hi, lo in self.gaps}
         return [f"{r} (learned as a gap)" if r in gaps else r for r in self.rules] + \
-            [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities]
+            [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities] + \
+            [_dependency(a, b) for a, b, _ in self.dependencies]
 
     def enabled(self, disabled: frozenset[str]) -> TableModel:
         """This table with the learned rules ``disabled`` names left out (see :class:`Config`)."""
         if self.key in disabled:
             return replace(self, rules=tuple(r for r in self.rules if f"{r} (learned as a gap)" in
-                                             self.describe_rules()), equalities=())
+                                             self.describe_rules()), equalities=(), dependencies=())
         return replace(self, rules=tuple(r for r in self.rules if f"{self.key}: {r}" not in disabled),
                        equalities=tuple(e for e in self.equalities
-                                        if f"{self.key}: {e[0]} = {e[2]}.{e[3]} (through {e[1]})" not in disabled))
+                                        if f"{self.key}: {e[0]} = {e[2]}.{e[3]} (through {e[1]})" not in disabled),
+                       dependencies=tuple(d for d in self.dependencies
+                                          if f"{self.key}: {_dependency(d[0], d[1])}" not in disabled))
 
     def column(self, name: str) -> ColumnModel:
         return next(c for c in self.columns if c.name == name)
@@ -248,6 +253,12 @@ class Model:
         for hi, lo in tm.gaps:
             if hi in learned and lo in learned:
                 learned[hi] = add_gap(learned[lo], learned[hi], whole_days=hi in days)
+        for a, b, pairs in tm.dependencies:  # b follows a, as in every source row
+            if a in learned and b in learned:
+                derived = learned[a].map(dict(pairs))
+                known = learned[a].isin([k for k, _ in pairs]).to_numpy()
+                learned[b] = pd.Series(np.where(known, derived.astype(object), learned[b].astype(object)),
+                                       index=learned[b].index)
         result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
         for node, child, mean in tm.counts:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
@@ -289,6 +300,8 @@ class Model:
             return values
 
         deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}
+        # copied from the parent row (learned equalities) or tied by a dependency: never resampled alone
+        fixed = {e[0] for e in tm.equalities} | {c for a, b, _ in tm.dependencies for c in (a, b)}
         start = time.perf_counter()
         frame = attach_parents(frame, needs, {k: g.frame for k, g in done.items()})
         report.seconds += time.perf_counter() - start
@@ -298,7 +311,7 @@ class Model:
                       if not c.nullable and c.name in frame.columns and c.name not in deferred],
             resample=resample, rng=fix_rng, report=report,
             # a column copied from the parent row (a learned equality) stays the parent's
-            resamplable=[c for c in gen.columns if c != seq and c not in {e[0] for e in tm.equalities}])
+            resamplable=[c for c in gen.columns if c != seq and c not in fixed])
         result.frame = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
         return result, report
 
@@ -340,6 +353,10 @@ class Model:
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, assigned, done, rng)
         return frame
+
+
+def _dependency(a: str, b: str) -> str:
+    return f"{a} determines {b} (functional dependency)"
 
 
 def match_total(counts: np.ndarray, total: int) -> np.ndarray:

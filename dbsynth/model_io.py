@@ -74,6 +74,7 @@ def save(model: Model, path: str | Path) -> Path:
             "equalities": [list(e) for e in tm.equalities],
             "rule_notes": list(tm.rule_notes),
             "gaps": [list(g) for g in tm.gaps],
+            "dependencies": [[a, b, [list(p) for p in pairs]] for a, b, pairs in tm.dependencies],
         }
     doc = {
         "format": FORMAT,
@@ -129,6 +130,7 @@ def load(path: str | Path) -> Model:
             equalities=tuple((a, b, c, d) for a, b, c, d in t.get("equalities", ())),
             rule_notes=tuple(t.get("rule_notes", ())),
             gaps=tuple((a, b) for a, b in t.get("gaps", ())),
+            dependencies=tuple((a, b, tuple((k, v) for k, v in pairs)) for a, b, pairs in t.get("dependencies", ())),
         )
     if doc.get("version", 0) < 2:  # format 1 stored rows without a parent per parent row
         for tm in tables.values():

@@ -17,14 +17,26 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dbsynth.numbers import as_numbers, is_datetime_like
 
-__all__ = ["MAX_DP_PAIRS", "add_gap", "dp_equality_rules", "dp_order_rules", "equality_rules", "gap_seconds",
-           "learned_gaps", "null_rules", "order_candidates", "order_rules"]
+__all__ = [
+    "MAX_DP_PAIRS",
+    "add_gap",
+    "dp_equality_rules",
+    "dp_order_rules",
+    "equality_rules",
+    "functional_dependencies",
+    "gap_seconds",
+    "learned_gaps",
+    "null_rules",
+    "order_candidates",
+    "order_rules",
+]
 
 MAX_DP_PAIRS = 6
 NoisyCount = Callable[[float, str], float]
@@ -199,3 +211,46 @@ def null_rules(frame: pd.DataFrame, categories: list[str], nullable: list[str], 
             if len(rules) >= MAX_NULL_RULES:
                 return rules[:MAX_NULL_RULES]
     return rules
+
+
+MAX_DEPENDENCIES = 5  # per table
+
+
+def functional_dependencies(frame: pd.DataFrame, categories: list[str], *, min_rows: int = 20,
+                            max_values: int = 500) -> list[tuple[str, str, dict[Any, Any]]]:
+    """``(a, b, mapping)``: each value of category column ``a`` goes with one value of ``b`` (NULL
+    counting as a value of ``b``) in every row where ``a`` is set — ``state`` → ``country`` — where
+    ``a`` takes at least two values, ``b`` varies, the rows number at least ``min_rows`` and two per
+    value of ``a``. Generation derives ``b`` from ``a``. A pair that determines each other is kept
+    once (the side with more values decides); a derived column never determines another. At most
+    :data:`MAX_DEPENDENCIES` per table."""
+    if len(frame) < min_rows:
+        return []
+    out: list[tuple[str, str, dict[Any, Any]]] = []
+    values = {c: frame[c].astype(object).where(frame[c].notna(), None) for c in categories}
+    distinct = {c: values[c].nunique(dropna=False) for c in categories}
+    ranked = sorted(categories, key=lambda c: -distinct[c])
+    derived: set[str] = set()
+    for a in ranked:
+        if a in derived or not 2 <= distinct[a] <= max_values:
+            continue
+        keys = values[a].map(_plain_key)
+        for b in ranked:
+            if b == a or b in derived or distinct[b] < 2 or any(x == b for x, _, _ in out):
+                continue
+            pairs = pd.DataFrame({"a": keys, "b": values[b].map(_plain_key)})[values[a].notna().to_numpy()]
+            per = pairs.drop_duplicates()
+            # a value of a seen once determines anything: ask for two rows per value on average
+            if per["a"].duplicated().any() or len(pairs) < max(min_rows, 2 * len(per)):
+                continue
+            if distinct[b] == distinct[a] and any(x == b and y == a for x, y, _ in out):
+                continue
+            out.append((a, b, dict(zip(per["a"], per["b"], strict=True))))
+            derived.add(b)
+            if len(out) >= MAX_DEPENDENCIES:
+                return out
+    return out
+
+
+def _plain_key(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v

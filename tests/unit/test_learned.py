@@ -39,3 +39,18 @@ def test_null_rules_find_conditional_nullness() -> None:
         "status NOT IN ('shipped') OR shipped_at IS NOT NULL",
         "status NOT IN ('cancelled', 'new') OR shipped_at IS NULL"]
     assert null_rules(frame, ["status"], ["shipped_at"], min_rows=21) == []  # 20 rows per status
+
+
+def test_functional_dependencies_need_support_and_skip_the_reverse() -> None:
+    from dbsynth.rules.learned import functional_dependencies
+
+    state = pd.Series(["CA", "NY", "ON", "QC", None] * 8)
+    country = pd.Series(["USA", "USA", "Canada", "Canada", "Mexico"] * 8)
+    code = pd.Series(["us", "us", "ca", "ca", "mx"] * 8)  # derived from state too, never from country
+    frame = pd.DataFrame({"state": state, "country": country, "code": code})
+    deps = functional_dependencies(frame, ["state", "country", "code"])
+    assert [(a, b) for a, b, _ in deps] == [("state", "country"), ("state", "code")]
+    assert deps[0][2] == {"CA": "USA", "NY": "USA", "ON": "Canada", "QC": "Canada"}
+    pair = functional_dependencies(frame, ["country", "code"])  # each determines the other: kept once
+    assert [(a, b) for a, b, _ in pair] == [("country", "code")]
+    assert functional_dependencies(frame.head(10), ["state", "country"]) == []  # too few rows
