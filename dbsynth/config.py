@@ -71,6 +71,8 @@ def _to_rule(i: int, raw: dict[str, Any]) -> UserRule:
         sql = f"{col} = {_literal(raw['fixed'])}"
     elif "check" in raw:
         sql = raw["check"]
+    elif "format" in raw:
+        sql = f"{col} ~ {_literal(raw['format'])}"
     else:
         parts = ([f"{col} >= {_literal(raw['min'])}"] if "min" in raw else []) + \
                 ([f"{col} <= {_literal(raw['max'])}"] if "max" in raw else [])
@@ -109,7 +111,7 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.path).lstrip(".") or "top level"
             line = _line_of_rule(text, err.path[1]) if len(err.path) > 1 and err.path[0] == "rules" else None
             at = f" (line {line})" if line else ""
-            what = "this combination of keys is not a known rule kind (check, when/then, values, fixed, " \
+            what = "this combination of keys is not a known rule kind (check, when/then, values, format, fixed, " \
                    "min/max, aggregate)" if err.validator == "oneOf" else err.message
             raise UsageError(f"{candidate}: {where}{at}: {what}")
         return Config(tuple(_to_rule(i, r) for i, r in enumerate(doc.get("rules", []))), candidate,

@@ -37,6 +37,7 @@ from dbsynth.relational import (
 )
 from dbsynth.rules.checks import compile_check
 from dbsynth.rules.database import DatabaseChecker
+from dbsynth.rules.domains import column_domains
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.rules.learned import add_gap
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
@@ -276,7 +277,10 @@ class Model:
         frame = gen.sample(n, rng=own_rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
         for name, values in learned.items():
             frame[name] = values.to_numpy()
+        formatted = {c for c, d in column_domains(preds).items() if d.pattern}  # generated to their format
         for cm in tm.columns:
+            if cm.name in formatted:
+                continue
             if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
                 frame[cm.name] = _shape_text(frame[cm.name], cm, table, own_rng)
             elif cm.name in frame.columns and cm.kind is ColumnKind.SHAPE and cm.shape:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dbsynth.errors import ConstraintError
 from dbsynth.generators.providers import Providers
+from dbsynth.generators.regex import Unsupported, matching
 from dbsynth.rules.domains import ColumnDomain
 from dbsynth.schema.model import Column, ColumnType, TypeKind
 from dbsynth.semantics import Semantic, tokens
@@ -50,13 +51,26 @@ def make_values(spec: ValueSpec, n: int, rng: np.random.Generator, providers: Pr
     """``n`` values for ``spec``; NULLs at ``spec.null_rate`` unless the domain forbids them."""
     t = spec.column.type
     maker = _MAKERS[t.kind]
-    values = _choices(spec, n, rng) if spec.domain.choices is not None else maker(spec, t, n, rng, providers)
+    values = _choices(spec, n, rng) if spec.domain.choices is not None else _formatted(spec, n, rng)
+    if values is None:
+        values = maker(spec, t, n, rng, providers)
     if spec.null_rate > 0 and not spec.domain.not_null:
         nulls = rng.random(n) < spec.null_rate
         if nulls.any():
             values = values.astype(object) if values.dtype.kind in "iub" else values
             values = values.mask(nulls)
     return values
+
+
+def _formatted(spec: ValueSpec, n: int, rng: np.random.Generator) -> pd.Series | None:
+    """Strings matching the column's format (a regex, LIKE or SIMILAR TO pattern its CHECKs or rules
+    give), or ``None`` when it has none or it is one strings are not generated for."""
+    if spec.domain.pattern is None or spec.column.type.kind is not TypeKind.STRING:
+        return None
+    try:
+        return matching(spec.domain.pattern, n, rng)
+    except Unsupported:
+        return None
 
 
 def _choices(spec: ValueSpec, n: int, rng: np.random.Generator) -> pd.Series:

@@ -19,7 +19,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-__all__ = ["Predicate", "Unsupported", "compile_check", "evaluate", "sqlglot_dialect", "strip"]
+__all__ = ["Predicate", "Unsupported", "compile_check", "evaluate", "like_to_regex", "similar_to_regex",
+           "sqlglot_dialect", "strip"]
 
 _DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
 
@@ -111,7 +112,7 @@ def _isna(value: Any) -> Any:
     return value is None or value is pd.NA
 
 
-def _similar_to_regex(pattern: str) -> str:
+def similar_to_regex(pattern: str) -> str:
     """SQL SIMILAR TO → Python regex: ``%``/``_`` as in LIKE, the regex operators SIMILAR TO shares
     (``| * + ? {} () []``) kept, everything else literal; the whole value must match."""
     out = []
@@ -127,7 +128,8 @@ def _similar_to_regex(pattern: str) -> str:
     return "^(?:" + "".join(out) + ")$"
 
 
-def _like_to_regex(pattern: str) -> str:
+def like_to_regex(pattern: str) -> str:
+    """SQL LIKE → an anchored Python regex: ``%`` any text, ``_`` one character."""
     out = []
     for ch in pattern:
         out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
@@ -233,11 +235,16 @@ class _Evaluator:
             return pd.Timestamp.now().normalize()
         if isinstance(node, exp.CurrentTimestamp):
             return pd.Timestamp.now(tz="UTC")
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "similar_to_escape" and len(node.expressions) == 1:
+            pat = self.eval(node.expressions[0])  # how PostgreSQL stores SIMILAR TO: x ~ similar_to_escape(p)
+            if not isinstance(pat, str):
+                raise Unsupported("non-literal SIMILAR TO pattern")
+            return similar_to_regex(pat)
         if isinstance(node, exp.SimilarTo):
             pat = self.eval(node.expression)
             if not isinstance(pat, str):
                 raise Unsupported("non-literal SIMILAR TO pattern")
-            regex = _similar_to_regex(pat)
+            regex = similar_to_regex(pat)
             values = self._str(node.this)
             if self.dry:
                 return values.isna()
@@ -315,7 +322,7 @@ class _Evaluator:
         pat = self.eval(pattern)
         if not isinstance(pat, str):
             raise Unsupported("non-literal pattern")
-        regex = re.compile(_like_to_regex(pat) if like else pat, flags | (re.S if like else 0))
+        regex = re.compile(like_to_regex(pat) if like else pat, flags | (re.S if like else 0))
         values = self._str(this)
         if self.dry:
             return values.isna()

@@ -1,9 +1,10 @@
 """What simple CHECK forms say about single columns, so generators can aim inside them.
 
-From each CHECK's top-level AND chain we read ``col op constant``, ``BETWEEN``, ``IN`` lists and
-``IS NOT NULL``; a top-level OR of ranges over one column gives their hull (the gaps are left to the
-enforcement loop). ``col op col`` comparisons are returned as :class:`Order` pairs that a repair step
-can fix by swapping the two values.
+From each CHECK's top-level AND chain we read ``col op constant``, ``BETWEEN``, ``IN`` lists,
+``IS NOT NULL`` and formats (``~``, ``LIKE``, ``SIMILAR TO`` with a constant pattern); a top-level
+OR of ranges over one column gives their hull (the gaps are left to the enforcement loop).
+``col op col`` comparisons are returned as :class:`Order` pairs that a repair step can fix by
+swapping the two values.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlglot import exp
 
-from dbsynth.rules.checks import Predicate, strip
+from dbsynth.rules.checks import Predicate, like_to_regex, similar_to_regex, strip
 
 __all__ = ["ColumnDomain", "Order", "Window", "column_domains", "order_pairs", "windows"]
 
@@ -30,6 +31,7 @@ class ColumnDomain:
     high_strict: bool = False
     choices: tuple[Any, ...] | None = None
     not_null: bool = False
+    pattern: str | None = None  # a Python regex the values must contain a match of
 
     def meet(self, other: ColumnDomain) -> ColumnDomain:
         low, low_strict = self.low, self.low_strict
@@ -43,7 +45,8 @@ class ColumnDomain:
         choices = self.choices
         if other.choices is not None:
             choices = other.choices if choices is None else tuple(c for c in choices if c in other.choices)
-        return ColumnDomain(low, high, low_strict, high_strict, choices, self.not_null or other.not_null)
+        return ColumnDomain(low, high, low_strict, high_strict, choices, self.not_null or other.not_null,
+                            self.pattern or other.pattern)  # a second pattern is left to enforcement
 
     def hull(self, other: ColumnDomain) -> ColumnDomain:
         """The smallest domain containing both (used for OR)."""
@@ -52,7 +55,8 @@ class ColumnDomain:
         choices = None
         if self.choices is not None and other.choices is not None:
             choices = tuple(dict.fromkeys(self.choices + other.choices))
-        return ColumnDomain(low, high, False, False, choices, self.not_null and other.not_null)
+        pattern = self.pattern if self.pattern == other.pattern else None
+        return ColumnDomain(low, high, False, False, choices, self.not_null and other.not_null, pattern)
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,17 @@ def _atom(node: exp.Expression) -> dict[str, ColumnDomain] | None:
         if col and values and all(ok for ok, _ in values):
             return {col: ColumnDomain(choices=tuple(v for _, v in values), not_null=True)}
         return None
+    if isinstance(node, exp.RegexpLike | exp.RegexpILike | exp.Like | exp.ILike | exp.SimilarTo):
+        col, pattern = _column(node.this), strip(node.expression)
+        escaped = isinstance(pattern, exp.Anonymous) and pattern.name.lower() == "similar_to_escape"
+        ok, text = _constant(pattern.expressions[0] if escaped else pattern)
+        if not (col and ok and isinstance(text, str)):
+            return None
+        if escaped or isinstance(node, exp.SimilarTo):  # PostgreSQL stores SIMILAR TO as ~ similar_to_escape()
+            regex = similar_to_regex(text)
+        else:
+            regex = text if isinstance(node, exp.RegexpLike | exp.RegexpILike) else like_to_regex(text)
+        return {col: ColumnDomain(pattern=regex, not_null=True)}
     kind: type[exp.Expression] = type(node)
     if kind in _FLIP:
         col, (ok, value) = _column(node.this), _constant(node.expression)

@@ -10,7 +10,8 @@ CREATE TABLE orders (
     status varchar(10) NOT NULL,
     ordered_at date NOT NULL,
     shipped_at date,
-    total numeric(10, 2)
+    total numeric(10, 2),
+    reference varchar(12) NOT NULL
 );
 CREATE TABLE order_line (
     order_id integer NOT NULL REFERENCES orders (order_id),

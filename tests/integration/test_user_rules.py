@@ -20,7 +20,7 @@ EXAMPLE = ROOT / "examples" / "rules"
 def test_example_rules_hold_in_the_output(pg_database: Callable[..., str]) -> None:
     url = pg_database(EXAMPLE / "schema.sql")
     config = load_config(EXAMPLE / "dbsynth.toml")
-    assert len(config.rules) == 7
+    assert len(config.rules) == 8
     seed(url, default_rows=300, seed=1, config=config)
     f = read_frames(url)
     orders, lines, customers = f["orders"], f["order_line"], f["customer"]
@@ -28,6 +28,7 @@ def test_example_rules_hold_in_the_output(pg_database: Callable[..., str]) -> No
         for c in cols:
             frame[c] = pd.to_datetime(frame[c])
     assert set(orders["status"]) <= {"new", "paid", "shipped"}
+    assert orders["reference"].str.fullmatch(r"ORD-[0-9]{6}").all()
     shipped = orders["shipped_at"].notna()
     assert (orders.loc[shipped, "shipped_at"] >= orders.loc[shipped, "ordered_at"]).all()
     assert ((orders.loc[shipped, "shipped_at"] - orders.loc[shipped, "ordered_at"]).dt.days <= 30).all()
