@@ -37,7 +37,7 @@ from dbsynth.pipeline import (
     write_model,
 )
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON
-from dbsynth.privacy.units import DEFAULT_CAP
+from dbsynth.privacy.units import DEFAULT_CAP, lookup_candidates
 
 __all__ = ["app", "main"]
 
@@ -235,6 +235,10 @@ def fit_cmd(
             + ": their shape is mostly lost. Mark non-personal lookup tables --public (each private table "
               "shares the budget and multiplies the rows one person reaches), lower --cap, or raise --epsilon",
             highlight=False)
+        lookups = [t for t in lookup_candidates(model.schema, model.plan) if t not in model.public]
+        if lookups:
+            err.print("tables with no personal-looking column or parent (check before marking them): "
+                      + " ".join(f"--public {t}" for t in lookups), highlight=False)
 
 
 @app.command("rules")

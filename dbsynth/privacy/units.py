@@ -22,7 +22,7 @@ import pandas as pd
 from dbsynth.graph import Plan
 from dbsynth.schema.model import Schema
 
-__all__ = ["DEFAULT_CAP", "cap_children", "contributions"]
+__all__ = ["DEFAULT_CAP", "cap_children", "contributions", "lookup_candidates"]
 
 DEFAULT_CAP = 5
 
@@ -37,6 +37,23 @@ def contributions(schema: Schema, plan: Plan, public: Iterable[str], cap: int) -
         parents = [fk for fk in schema.table(key).foreign_keys
                    if fk.referred in out and fk.referred != key and not plan.is_deferred(key, fk)]
         out[key] = sum(out[fk.referred] * cap for fk in parents) if parents else 1
+    return out
+
+
+def lookup_candidates(schema: Schema, plan: Plan) -> list[str]:
+    """Tables that look like non-personal lookup data from the schema alone — no column named like
+    personal data (name, email, phone, street …) and no FK to a table that has one — for ``dbsynth
+    fit`` to suggest marking ``--public``. Only a suggestion: whether a table is about people is the
+    user's call."""
+    from dbsynth.semantics import PII_SEMANTICS, semantic_of
+
+    out: list[str] = []
+    for key in plan.order:
+        table = schema.table(key)
+        personal = any(semantic_of(table, c) in PII_SEMANTICS for c in table.columns)
+        parents = {fk.referred for fk in table.foreign_keys if fk.referred != key and fk.referred in schema}
+        if not personal and parents <= set(out):
+            out.append(key)
     return out
 
 

@@ -133,7 +133,10 @@ def test_default_settings_write_cleanly_and_say_why_rules_are_missing(
     from tests.integration.test_cli_errors import dbsynth as run
 
     path = tmp_path / f"{name}.dbsynth"
-    assert run("fit", source_databases[name], "-o", str(path)).returncode == 0
+    fitted = run("fit", source_databases[name], "-o", str(path))
+    assert fitted.returncode == 0 and "noise swamps the row counts" in fitted.stderr
+    lookup = {"pagila": "--public language", "chinook": "--public genre"}[name]  # suggested from the schema
+    assert lookup in " ".join(fitted.stderr.split())
     ddl = DATASETS / "pagila" / "pagila-schema.sql" if name == "pagila" else chinook_ddl(tmp_path)
     target = pg_database(ddl)
     res = run("generate", str(path), "--target", target, "--json")
