@@ -25,6 +25,7 @@ from dbsynth.privacy.release import dp_count
 from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions, holdout_mask
 from dbsynth.relational import children_per_parent, fk_id
 from dbsynth.rules.learned import (
+    aggregate_rules,
     dp_equality_rules,
     dp_order_rules,
     equality_rules,
@@ -38,7 +39,7 @@ from dbsynth.rules.learned import (
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
 from dbsynth.schema.read import read_table
-from dbsynth.semantics import ColumnKind, column_kind
+from dbsynth.semantics import ColumnKind, column_kind, key_columns
 
 __all__ = ["fit", "numeric_unit"]
 
@@ -294,6 +295,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         null_parent_rate = min(orphans / max(n_rows, 1.0), MAX_NULL_PARENT)
     equalities: list[tuple[str, str, str, str]] = []
     dependencies: tuple[tuple[str, str, tuple[tuple[Any, Any], ...]], ...] = ()  # exact fits only
+    aggregates: list[tuple[str, str, str, str]] = []  # exact fits only
     if private:  # each candidate rule costs one noisy count (see dbsynth.rules.learned)
         ranges = {c: (d.edges[0], d.edges[-1]) for c, d in gen.discretizers.items() if d.kind == "bins"}
         rules = tuple(date_rules + dp_order_rules(frame, [p for p in order_pairs if p[0] not in dates],
@@ -310,6 +312,14 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         rules = tuple(date_rules + order_rules(frame, [c for c in ordered if c not in dates])
                       + null_rules(frames[key], categories, nullable_cols))
         dependencies = tuple((a, b, tuple(m.items())) for a, b, m in functional_dependencies(frames[key], categories))
+        numbers = [c.name for c in cols if c.kind is ColumnKind.NUMERIC]
+        for child_key, fk in children[key] if numbers else []:
+            child_table = schema.table(child_key)
+            measures = [c.name for c in child_table.writable_columns if c.name not in key_columns(child_table)
+                        and c.type.kind in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT)]
+            aggregates += [(p, child_key, fk_id(child_key, fk), expr) for p, expr in aggregate_rules(
+                frames[key], frames[child_key], numbers, measures, list(fk.columns), list(fk.referred_columns))
+                if p not in {a[0] for a in aggregates}]
         for fk in rule_fks:
             parent_cols = [c.name for c in tables[fk.referred].columns
                            if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
@@ -320,7 +330,8 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
         primary=None if primary is None else fk_id(key, primary), context=tuple(context),
         counts=tuple(means), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate, rules=rules,
-        equalities=tuple(equalities), rule_notes=rule_notes, gaps=tuple(gaps), dependencies=dependencies)
+        equalities=tuple(equalities), rule_notes=rule_notes, gaps=tuple(gaps), dependencies=dependencies,
+        aggregates=tuple(aggregates))
 
 
 def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str, fk: ForeignKey,

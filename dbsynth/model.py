@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dbsynth.config import Config
+from dbsynth.config import Config, UserRule
 from dbsynth.errors import UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.generators.providers import Providers
@@ -94,24 +94,29 @@ class TableModel:
     gaps: tuple[tuple[str, str], ...] = ()
     # (a, b, ((a value, b value), …)): b is derived from a (see rules.learned.functional_dependencies)
     dependencies: tuple[tuple[str, str, tuple[tuple[Any, Any], ...]], ...] = ()
+    # (column, child table, FK, aggregate): the column is recomputed from the child rows
+    aggregates: tuple[tuple[str, str, str, str], ...] = ()
 
     def describe_rules(self) -> list[str]:
         """The learned rules as ``dbsynth rules`` lists them (and ``disable_learned`` names them)."""
         gaps = {f"{hi} >= {lo}" for hi, lo in self.gaps} | {f"{hi} > {lo}" for hi, lo in self.gaps}
         return [f"{r} (learned as a gap)" if r in gaps else r for r in self.rules] + \
             [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities] + \
-            [_dependency(a, b) for a, b, _ in self.dependencies]
+            [_dependency(a, b) for a, b, _ in self.dependencies] + \
+            [_aggregate(c, child, expr, fid) for c, child, fid, expr in self.aggregates]
 
     def enabled(self, disabled: frozenset[str]) -> TableModel:
         """This table with the learned rules ``disabled`` names left out (see :class:`Config`)."""
         if self.key in disabled:
             return replace(self, rules=tuple(r for r in self.rules if f"{r} (learned as a gap)" in
-                                             self.describe_rules()), equalities=(), dependencies=())
+                                             self.describe_rules()), equalities=(), dependencies=(), aggregates=())
         return replace(self, rules=tuple(r for r in self.rules if f"{self.key}: {r}" not in disabled),
                        equalities=tuple(e for e in self.equalities
                                         if f"{self.key}: {e[0]} = {e[2]}.{e[3]} (through {e[1]})" not in disabled),
                        dependencies=tuple(d for d in self.dependencies
-                                          if f"{self.key}: {_dependency(d[0], d[1])}" not in disabled))
+                                          if f"{self.key}: {_dependency(d[0], d[1])}" not in disabled),
+                       aggregates=tuple(a for a in self.aggregates
+                                        if f"{self.key}: {_aggregate(a[0], a[1], a[3], a[2])}" not in disabled))
 
     def column(self, name: str) -> ColumnModel:
         return next(c for c in self.columns if c.name == name)
@@ -190,7 +195,9 @@ class Model:
             done[edge.table].frame = assign_foreign_keys(table, done[edge.table].frame, [edge.fk], pool,
                                                          table_rng(seed, edge.table + "#deferred"))
         frames = {k: done[k].frame for k in the_plan.order}
-        apply_aggregates(self.schema, frames, config, reports)
+        learned = [UserRule(k, f"learned: {_aggregate(c, child, expr, fid)}", None, column=c, aggregate=expr,
+                            child=child) for k, tm in tables.items() for c, child, fid, expr in tm.aggregates]
+        apply_aggregates(self.schema, frames, replace(config, rules=config.rules + tuple(learned)), reports)
         return Synthesis(frames, reports)
 
     def without_rules(self, names: Iterable[str]) -> Model:
@@ -357,6 +364,10 @@ class Model:
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, assigned, done, rng)
         return frame
+
+
+def _aggregate(column: str, child: str, expr: str, fid: str) -> str:
+    return f"{column} = {expr} over {child} (through {fid})"
 
 
 def _dependency(a: str, b: str) -> str:

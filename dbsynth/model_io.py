@@ -75,6 +75,7 @@ def save(model: Model, path: str | Path) -> Path:
             "rule_notes": list(tm.rule_notes),
             "gaps": [list(g) for g in tm.gaps],
             "dependencies": [[a, b, [list(p) for p in pairs]] for a, b, pairs in tm.dependencies],
+            "aggregates": [list(a) for a in tm.aggregates],
         }
     doc = {
         "format": FORMAT,
@@ -131,6 +132,7 @@ def load(path: str | Path) -> Model:
             rule_notes=tuple(t.get("rule_notes", ())),
             gaps=tuple((a, b) for a, b in t.get("gaps", ())),
             dependencies=tuple((a, b, tuple((k, v) for k, v in pairs)) for a, b, pairs in t.get("dependencies", ())),
+            aggregates=tuple((a, b, c, d) for a, b, c, d in t.get("aggregates", ())),
         )
     if doc.get("version", 0) < 2:  # format 1 stored rows without a parent per parent row
         for tm in tables.values():

@@ -27,6 +27,7 @@ from dbsynth.numbers import as_numbers, is_datetime_like
 __all__ = [
     "MAX_DP_PAIRS",
     "add_gap",
+    "aggregate_rules",
     "dp_equality_rules",
     "dp_order_rules",
     "equality_rules",
@@ -254,3 +255,37 @@ def functional_dependencies(frame: pd.DataFrame, categories: list[str], *, min_r
 
 def _plain_key(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
+
+
+def aggregate_rules(parent: pd.DataFrame, child: pd.DataFrame, parent_cols: list[str], child_cols: list[str],
+                    keys: list[str], referred: list[str], *, min_rows: int = 20) -> list[tuple[str, str]]:
+    """``(parent column, aggregate)`` where the parent column equals, in every parent row, ``count(*)``,
+    ``sum(c)`` or ``sum(c1 * c2)`` over its child rows (``keys`` → ``referred``) to within a cent —
+    ``invoice.total = sum(unit_price * quantity)``. The aggregate is SQL over the child's columns."""
+    if len(parent) < min_rows:
+        return []
+    key = child.loc[:, keys].astype(object)
+    key.columns = referred
+    candidates: dict[str, np.ndarray] = {"count(*)": np.ones(len(child))}
+    values = {c: pd.to_numeric(child[c], errors="coerce").to_numpy(dtype=float) for c in child_cols}
+    for c in child_cols:
+        candidates[f"sum({_quote(c)})"] = values[c]
+    for a, b in itertools.combinations(child_cols, 2):
+        candidates[f"sum({_quote(a)} * {_quote(b)})"] = values[a] * values[b]
+    sums = pd.concat([key.reset_index(drop=True), pd.DataFrame(candidates)], axis=1) \
+        .groupby(referred, dropna=True).sum()
+    index = pd.MultiIndex.from_frame(parent.loc[:, referred].astype(object)) if len(referred) > 1 \
+        else pd.Index(parent[referred[0]].astype(object))
+    aligned = sums.reindex(index).fillna(0.0)
+    out = []
+    for p in parent_cols:
+        target = pd.to_numeric(parent[p], errors="coerce").to_numpy(dtype=float)
+        present = ~np.isnan(target)
+        if present.sum() < min_rows or np.nanstd(target) == 0:
+            continue
+        for expr in candidates:
+            got = aligned[expr].to_numpy(dtype=float)
+            if np.all(np.abs(got[present] - target[present]) <= 0.005 + 1e-9 * np.abs(target[present])):
+                out.append((p, expr))
+                break
+    return out

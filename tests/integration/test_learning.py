@@ -219,3 +219,16 @@ def test_conditional_nullness_learned_and_copies_kept(source_databases: dict[str
     assert north.sum() > 50 and invoice.loc[north, "billing_state"].notna().all()
     joined = invoice.merge(frames["customer"][["customer_id", "country"]], on="customer_id")
     assert (joined["billing_country"] == joined["country"]).all()
+
+
+def test_learned_aggregate_recomputes_the_parent(source_databases: dict[str, str]) -> None:
+    """Chinook's invoice totals are the sums of their lines: learned, and the generated totals are
+    recomputed from the generated lines (invoices without lines total 0)."""
+    model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
+    assert [(c, child) for c, child, _, _ in model.tables["invoice"].aggregates] == [("total", "invoice_line")]
+    frames = model.generate(seed=5)
+    lines = frames["invoice_line"]
+    sums = (pd.to_numeric(lines["unit_price"]) * pd.to_numeric(lines["quantity"])).groupby(lines["invoice_id"]).sum()
+    totals = pd.to_numeric(frames["invoice"].set_index("invoice_id")["total"])
+    assert len(sums) > 300 and (totals.reindex(sums.index) - sums).abs().max() < 0.005
+    assert (totals.drop(sums.index) == 0).all()
