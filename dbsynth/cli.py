@@ -327,7 +327,7 @@ def check_cmd(
     else:
         for change in found.changes:
             style = "red" if change.severity == "error" else "yellow"
-            out.print(f"[{style}]{change.severity}[/{style}] {change.describe()[2:]}", highlight=False)
+            out.print(f"[{style}]{change.severity}[/{style}] {change.describe()}", highlight=False)
         verdict = {0: "[green]no drift[/green]: the model matches the database",
                    1: "[yellow]compatible[/yellow]: generate fills the additions schema-only",
                    2: "[red]incompatible[/red]: refit the model on the migrated database"}[found.exit_code]

@@ -42,7 +42,7 @@ class Change:
 
     def describe(self) -> str:
         where = self.table if self.column is None else f"{self.table}.{self.column}"
-        return f"{'!' if self.severity == 'error' else '~'} {self.kind.replace('_', ' ')} {where}: {self.detail}"
+        return f"{self.kind.replace('_', ' ')} {where}: {self.detail}"
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ class SeedResult:
             "rows": dict(self.rows), "total_rows": sum(self.rows.values()),
             "generate_seconds": round(self.generate_seconds, 4), "write_seconds": round(self.write_seconds, 4),
             "rules": [{"table": t, **r} for t, rep in self.reports.items() for r in rep.rows()],
-            "checked_by_database": sorted({u for r in self.reports.values() for u in r.unchecked}),
+            "checked_at_write": sorted({u for r in self.reports.values() for u in r.unchecked}),
             "drift": self.drift.to_json() if self.drift is not None else None,
         }
 
