@@ -15,6 +15,7 @@ from dbsynth import registry
 from dbsynth.config import Config
 from dbsynth.connect import create_engine
 from dbsynth.drift import Drift, drift, follow
+from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
@@ -26,6 +27,7 @@ from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions
+from dbsynth.sinks.files import FORMATS
 from dbsynth.synthesis import resolve_rows, synthesize
 
 __all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "seed", "sink_for", "write_model"]
@@ -62,6 +64,12 @@ class Inspection:
     schema: Schema
     plan: Plan
     row_counts: Mapping[str, int]
+
+
+def _check_format(to_dir: Path | None, format: str) -> None:
+    """A bad ``--format`` is an error before anything is generated."""
+    if to_dir is not None and format not in FORMATS:
+        raise UsageError(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
 
 
 def sink_for(target: Engine | str | Path, format: str = "csv") -> Sink:
@@ -121,6 +129,7 @@ def seed(
     The schema is read from ``schema_from`` (default: the target itself). With ``to_dir`` the rows go
     to CSV files there instead of the target database.
     """
+    _check_format(to_dir, format)
     source = create_engine(schema_from or target)
     try:
         schema = reflect(source, schemas=schemas)
@@ -170,6 +179,7 @@ def write_model(
     :mod:`dbsynth.drift`): additive drift is followed with a warning, anything else is a
     :class:`~dbsynth.drift.DriftError` that lists the changes, raised before anything is generated.
     """
+    _check_format(to_dir, format)
     engine = None if to_dir is not None else create_engine(target or "")
     found = None
     checker = None

@@ -44,6 +44,7 @@ def test_unknown_table_and_negative_rows(sqlite_database: Callable[..., str]) ->
     assert_one_line_error(dbsynth("seed", url, "--rows", "bin=-3"), "must not be negative")
     assert_one_line_error(dbsynth("seed", url, "--rows", "-3"), "must not be negative")
     assert_one_line_error(dbsynth("seed", url, "--rows", "bin=lots"), "whole number")
+    assert_one_line_error(dbsynth("seed", url, "--to-dir", "out", "--format", "xml"), "--format 'xml'", "parquet")
     assert all(rows == [] for rows in table_rows(url).values())
 
 
