@@ -57,13 +57,22 @@ _SEED = pytest.StashKey[int]()
 
 @dataclass
 class SeededDatabase:
-    """One test's database: its URL, an engine (created on first use, disposed after the test) and
-    the settings it was seeded with."""
+    """One test's database: its URL, an engine and a connection (each made on first use, closed after
+    the test), the seed it was made with and its rows per table."""
 
     url: str
     seed: int
     rows: Mapping[str, int]
     _engine: sa.engine.Engine | None = field(default=None, repr=False)
+    _connection: sa.engine.Connection | None = field(default=None, repr=False)
+
+    @property
+    def connection(self) -> sa.engine.Connection:
+        """One connection for the test (autocommit off: call ``commit()`` to keep changes visible to
+        other connections)."""
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        return self._connection
 
     @property
     def engine(self) -> sa.engine.Engine:
@@ -77,6 +86,9 @@ class SeededDatabase:
         return self.engine.connect()
 
     def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

@@ -28,9 +28,10 @@ def test_cancelled_orders_do_not_count(shop_db):
 
 
 def test_each_test_starts_from_the_seeded_database(shop_db):
-    with shop_db.connect() as conn:  # the previous test cancelled orders in its own copy only
-        assert conn.execute(sa.text("SELECT count(*) FROM customer")).scalar() == 40
-        assert shop_db.rows["customer"] == 40
+    # the previous test cancelled orders in its own copy only; shop_db.connection is one connection
+    # for the whole test, closed after it
+    assert shop_db.connection.execute(sa.text("SELECT count(*) FROM customer")).scalar() == 40
+    assert shop_db.rows["customer"] == 40
 
 
 @pytest.mark.dbsynth(rows={"customer": 3})
