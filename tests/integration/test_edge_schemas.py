@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from dbsynth.connect import create_engine
 from dbsynth.pipeline import seed
-from tests.conftest import SCHEMAS, ddl_for
+from tests.conftest import SCHEMAS, ddl_for, table_rows
 
 PORTABLE = sorted(p.stem for p in (SCHEMAS / "portable").glob("*.sql") if p.stem.count(".") == 0)
 PG_ONLY = sorted(p for p in (SCHEMAS / "postgresql").glob("*.sql"))
@@ -87,3 +87,20 @@ def test_untranslatable_checks_are_evaluated_by_the_database(pg_database: Callab
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM part WHERE NOT is_even(weight)").scalar() == 0
     engine.dispose()
+
+
+def test_untranslatable_checks_on_sqlite_and_mariadb(sqlite_database: Callable[..., str],
+                                                      mariadb_database: Callable[..., str], tmp_path: Path) -> None:
+    """The database-side check works on the other dialects too (qmark and format parameters)."""
+    lite = tmp_path / "lite.sql"
+    lite.write_text("CREATE TABLE t (id INTEGER PRIMARY KEY, "
+                    "n INTEGER NOT NULL CHECK (abs(n) % 2 = 0 AND unicode(char(65 + abs(n) % 3)) > 0));")
+    maria = tmp_path / "maria.sql"
+    maria.write_text("CREATE TABLE t (id INT PRIMARY KEY, "
+                     "n INT NOT NULL CHECK (MOD(ABS(n), 2) = 0 AND CRC32(n) >= 0));")
+    for url in (sqlite_database(lite), mariadb_database(maria)):
+        result = seed(url, default_rows=200, seed=4)
+        assert result.rows == {"t": 200}
+        (rule,) = [r for r in result.reports["t"].rows() if "checked by the database" in str(r["rule"])]
+        assert rule["rejected"] > 50
+        assert all(n % 2 == 0 for _, n in table_rows(url)["t"])
