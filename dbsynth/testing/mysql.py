@@ -2,8 +2,10 @@
 
 MySQL cannot copy a database, so the seeded database itself is what tests use, and a pristine copy
 of its rows (database ``dbsynth_pristine_…``) puts it back after every test: foreign-key checks off,
-every table emptied and refilled, AUTO_INCREMENT counters set back. Views, triggers and routines
-stay as the DDL made them. A test that changed the schema makes the next one wait for a re-seed.
+the tables the test wrote to emptied and refilled, their AUTO_INCREMENT counters set back. Row
+triggers list written tables in a MEMORY table (so a rolled-back write is listed too); a table whose
+row count changed without them (TRUNCATE) is refilled as well. Views, routines and the DDL's own
+triggers stay as they are. A test that changed the schema makes the next one wait for a re-seed.
 """
 
 from __future__ import annotations
@@ -63,8 +65,15 @@ class MySqlTemplate:
                         "WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' "
                         "AND c.EXTRA NOT LIKE '%%GENERATED%%' GROUP BY c.TABLE_NAME")
             self.tables: list[tuple[str, str, int | None]] = [(t, cols, inc) for t, cols, inc in cur.fetchall()]
-            for table, cols, _ in self.tables:
+            cur.execute(f"CREATE TABLE `{self.pristine}`.dirty (relation VARCHAR(64) PRIMARY KEY) ENGINE=MEMORY")
+            for i, (table, cols, _) in enumerate(self.tables):
                 cur.execute(f"CREATE TABLE `{self.pristine}`.`{table}` AS SELECT {cols} FROM `{table}`")
+                for op in ("INSERT", "UPDATE", "DELETE"):
+                    cur.execute(f"CREATE TRIGGER `dbsynth_{op.lower()}_{i}` AFTER {op} ON `{table}` FOR EACH ROW "
+                                f"INSERT IGNORE INTO `{self.pristine}`.dirty VALUES ('{table}')")
+            self.counts_sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM `{t}`)" for t, _, _ in self.tables)
+            cur.execute(self.counts_sql)
+            self.counts = cur.fetchone()
             cur.execute(_FINGERPRINT)
             self.fingerprint = cur.fetchone()[0]
 
@@ -87,9 +96,15 @@ class MySqlTemplate:
                 self.conn = None
                 self._build()
                 return
+            cur.execute(f"SELECT relation FROM `{self.pristine}`.dirty")
+            dirty = {r[0] for r in cur.fetchall()}
+            cur.execute(f"DELETE FROM `{self.pristine}`.dirty")
+            cur.execute(self.counts_sql)
+            dirty |= {t for (t, _, _), now, then in zip(self.tables, cur.fetchone(), self.counts, strict=True)
+                      if now != then}
             cur.execute("SET FOREIGN_KEY_CHECKS = 0")
             try:
-                for table, cols, increment in self.tables:
+                for table, cols, increment in (t for t in self.tables if t[0] in dirty):
                     cur.execute(f"DELETE FROM `{table}`")
                     cur.execute(f"INSERT INTO `{table}` ({cols}) SELECT {cols} FROM `{self.pristine}`.`{table}`")
                     if increment is not None:
