@@ -246,8 +246,8 @@ def rules_cmd(model_path: Annotated[Path, typer.Argument(help="Model file writte
     """The rules a model learned (invariants of every source row) and enforces when generating."""
     model = model_io.load(model_path)
     found = [(key, rule) for key, tm in model.tables.items() for rule in tm.describe_rules()]
-    for key, rule in found:
-        out.print(f"{key}: {rule}")
+    for key, rule in found:  # one line each, as disable_learned names them
+        out.print(f"{key}: {rule}", soft_wrap=True, highlight=False, markup=False)
     if not found:
         out.print("no learned rules")
     for key, tm in model.tables.items():
