@@ -304,7 +304,10 @@ class Model:
             k = int(rows.sum())
             if column not in learned:
                 return gen.sample(k, rng=r, columns=[column])[column]
-            values = tm.generator.sample(k, rng=r, columns=[column])[column]
+            # the failing rows' own parent context, when the frame still lines up with it
+            given = context.loc[rows].reset_index(drop=True) if context is not None and len(context) == len(rows) \
+                else None
+            values = tm.generator.sample(k, rng=r, columns=[column], parent_context=given)[column]
             if column in gap_of:  # a new gap after the row's own earlier date
                 return add_gap(current.loc[rows, gap_of[column]].reset_index(drop=True), values,
                                whole_days=column in days)
