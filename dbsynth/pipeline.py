@@ -15,7 +15,6 @@ from dbsynth import registry
 from dbsynth.config import Config
 from dbsynth.connect import create_engine
 from dbsynth.drift import Drift, drift, follow
-from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
@@ -27,7 +26,7 @@ from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions
-from dbsynth.sinks.files import FORMATS
+from dbsynth.sinks.files import check_format
 from dbsynth.synthesis import resolve_rows, synthesize
 
 __all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "seed", "sink_for", "write_model"]
@@ -68,8 +67,8 @@ class Inspection:
 
 def _check_format(to_dir: Path | None, format: str) -> None:
     """A bad ``--format`` is an error before anything is generated."""
-    if to_dir is not None and format not in FORMATS:
-        raise UsageError(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
+    if to_dir is not None:
+        check_format(format)
 
 
 def sink_for(target: Engine | str | Path, format: str = "csv") -> Sink:

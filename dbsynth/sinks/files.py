@@ -18,7 +18,7 @@ from dbsynth.graph import Plan
 from dbsynth.schema.model import Schema, Table
 from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, to_text, written_columns
 
-__all__ = ["FORMATS", "CsvSink", "FileSink"]
+__all__ = ["FORMATS", "CsvSink", "FileSink", "check_format"]
 
 FORMATS = ("csv", "parquet", "sql")
 INSERT_BATCH = 500
@@ -45,12 +45,16 @@ def _rows(frame: pd.DataFrame) -> Iterator[str]:
         yield "(" + ", ".join(_literal(v) for v in row) + ")"
 
 
+def check_format(format: str) -> None:
+    if format not in FORMATS:
+        raise UsageError(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
+
+
 class FileSink(Sink):
     """Writes ``directory/<table>.<format>``; NULL is an empty CSV field, a parquet null, SQL NULL."""
 
     def __init__(self, directory: str | Path, format: str = "csv") -> None:
-        if format not in FORMATS:
-            raise UsageError(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
+        check_format(format)
         self.directory = Path(directory)
         self.format = format
 
