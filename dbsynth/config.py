@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from dbsynth.errors import UsageError
+from dbsynth.rules.checks import sql_literal
 
 __all__ = ["Config", "UserRule", "load_config"]
 
@@ -50,14 +51,6 @@ class Config:
         return [r for r in self.rules if r.aggregate is not None]
 
 
-def _literal(v: Any) -> str:
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, int | float):
-        return repr(v)
-    return "'" + str(v).replace("'", "''") + "'"
-
-
 def _to_rule(i: int, raw: dict[str, Any]) -> UserRule:
     name = raw.get("name") or f"rules[{i}]"
     col = raw.get("column")
@@ -66,16 +59,16 @@ def _to_rule(i: int, raw: dict[str, Any]) -> UserRule:
     if "when" in raw:
         sql = f"NOT ({raw['when']}) OR ({raw['then']})"
     elif "values" in raw:
-        sql = f"{col} IN ({', '.join(_literal(v) for v in raw['values'])})"
+        sql = f"{col} IN ({', '.join(sql_literal(v) for v in raw['values'])})"
     elif "fixed" in raw:
-        sql = f"{col} = {_literal(raw['fixed'])}"
+        sql = f"{col} = {sql_literal(raw['fixed'])}"
     elif "check" in raw:
         sql = raw["check"]
     elif "format" in raw:
-        sql = f"{col} ~ {_literal(raw['format'])}"
+        sql = f"{col} ~ {sql_literal(raw['format'])}"
     else:
-        parts = ([f"{col} >= {_literal(raw['min'])}"] if "min" in raw else []) + \
-                ([f"{col} <= {_literal(raw['max'])}"] if "max" in raw else [])
+        parts = ([f"{col} >= {sql_literal(raw['min'])}"] if "min" in raw else []) + \
+                ([f"{col} <= {sql_literal(raw['max'])}"] if "max" in raw else [])
         sql = " AND ".join(parts)
     return UserRule(raw["table"], name, sql, parent=raw.get("parent"), column=col)
 

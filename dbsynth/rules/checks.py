@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 __all__ = ["Predicate", "Unsupported", "compile_check", "evaluate", "like_to_regex", "similar_to_regex",
-           "sqlglot_dialect", "strip"]
+           "sql_literal", "sqlglot_dialect", "strip"]
 
 _DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
 
@@ -126,6 +126,18 @@ def similar_to_regex(pattern: str) -> str:
         else:
             out.append(re.escape(ch))
     return "^(?:" + "".join(out) + ")$"
+
+
+def sql_literal(v: object) -> str:
+    """A Python (or numpy) value as an SQL literal: booleans TRUE/FALSE, numbers as they are, anything
+    else a quoted string."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int | float):
+        return repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
 
 
 def like_to_regex(pattern: str) -> str:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.numbers import as_numbers, is_datetime_like
+from dbsynth.rules.checks import sql_literal
 
 __all__ = [
     "MAX_DP_PAIRS",
@@ -178,14 +179,6 @@ def dp_equality_rules(child: pd.DataFrame, joined: pd.DataFrame, pairs: list[tup
 MAX_NULL_RULES = 10  # per table
 
 
-def _sql_literal(v: object) -> str:
-    if isinstance(v, bool | np.bool_):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, int | float | np.integer | np.floating):
-        return repr(v.item() if isinstance(v, np.generic) else v)
-    return "'" + str(v).replace("'", "''") + "'"
-
-
 def null_rules(frame: pd.DataFrame, categories: list[str], nullable: list[str], *, min_rows: int = 20,
                max_values: int = 30) -> list[str]:
     """Conditional nullness: ``k NOT IN (v, …) OR c IS NOT NULL`` (``k = v`` ⇒ ``c`` set) when ``c``
@@ -207,7 +200,7 @@ def null_rules(frame: pd.DataFrame, categories: list[str], nullable: list[str], 
                     sides["NOT NULL" if share == 0.0 else "NULL"].append(v)
             for side, values in sides.items():
                 if values:
-                    listed = ", ".join(_sql_literal(v) for v in sorted(values, key=str))
+                    listed = ", ".join(sql_literal(v) for v in sorted(values, key=str))
                     rules.append(f"{_quote(k)} NOT IN ({listed}) OR {_quote(c)} IS {side}")
             if len(rules) >= MAX_NULL_RULES:
                 return rules[:MAX_NULL_RULES]
