@@ -39,7 +39,7 @@ from dbsynth.rules.learned import (
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
 from dbsynth.schema.read import read_table
-from dbsynth.semantics import ColumnKind, column_kind, key_columns
+from dbsynth.semantics import ColumnKind, key_columns
 
 __all__ = ["fit", "numeric_unit"]
 
@@ -133,10 +133,6 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         for fk in schema.table(key).foreign_keys:
             if fk.referred in schema and not the_plan.is_deferred(key, fk):
                 children[fk.referred].append((key, fk))  # self-references too: their fan-out
-    # ρ per table in proportion to its private nodes × Δ (see _private_nodes, dbsynth.privacy.budget)
-    weight = {key: _private_nodes(schema, the_plan, key, frames[key], children, delta_of) for key in the_plan.order}
-    total_weight = sum(weight.values())
-    rho_of = {key: accountant.total_rho * w / total_weight if total_weight else 0.0 for key, w in weight.items()}
     noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD1FF,)))
     if holdout > 0:
         frames = {key: f[~holdout_mask(f, _key_columns(schema.table(key)), holdout, seed)] if key not in public else f
@@ -144,17 +140,24 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     # bound every unit's contribution first: all statistics, counts included, come from capped rows
     frames = {key: cap_children(schema, the_plan, key, f, delta_of, cap, noise_rng) if key in delta_of else f
               for key, f in frames.items()}
+    profiles = {key: [ColumnModel.profile(schema.table(key), c, frames[key][c.name])
+                      for c in schema.table(key).writable_columns if c.name in frames[key].columns]
+                for key in the_plan.order}
+    # ρ per table in proportion to its private nodes × Δ (see _private_nodes, dbsynth.privacy.budget)
+    weight = {key: _private_nodes(schema, the_plan, key, profiles[key], children, delta_of) for key in the_plan.order}
+    total_weight = sum(weight.values())
+    rho_of = {key: accountant.total_rho * w / total_weight if total_weight else 0.0 for key, w in weight.items()}
     tables: dict[str, TableModel] = {}
     for key in the_plan.order:  # parents first: a child's context needs its parent's discretisers
-        tables[key] = _fit_table(schema, the_plan, key, frames, children, tables, delta_of, accountant,
-                                 rho_of[key], cap, k, noise_rng)
+        tables[key] = _fit_table(schema, the_plan, key, frames, profiles[key], children, tables, delta_of,
+                                 accountant, rho_of[key], cap, k, noise_rng)
         if progress:
             progress(key, len(frames[key]))
     return Model(schema=schema, tables=tables, epsilon=epsilon, k=k, privacy=accountant,
                  public=tuple(p for p in public), cap=cap, holdout=holdout, seed=seed)
 
 
-def _private_nodes(schema: Schema, the_plan: Plan, key: str, frame: pd.DataFrame,
+def _private_nodes(schema: Schema, the_plan: Plan, key: str, cols: list[ColumnModel],
                    children: dict[str, list[tuple[str, ForeignKey]]], delta_of: dict[str, int]) -> float:
     """The table's claim on the budget: how many nodes of its network carry private statistics (its
     learned columns when the table is private, every children-per-parent count with a private side)
@@ -162,9 +165,7 @@ def _private_nodes(schema: Schema, the_plan: Plan, key: str, frame: pd.DataFrame
     deep under the people (payments under rentals under customers) get more ρ; over four seeds this
     lifted Pagila's column shapes at ε = 5 from 0.86 (an equal share per table) to 0.91. Decided by
     the schema and the column kinds, like everything else that shapes the model."""
-    table = schema.table(key)
-    columns = sum(1 for c in table.writable_columns if c.name in frame.columns
-                  and column_kind(table, c, frame[c.name]) in LEARNED) if key in delta_of else 0
+    columns = sum(1 for c in cols if c.kind in LEARNED) if key in delta_of else 0
     counts = sum(1 for child, fk in children[key] if _count_sensitivity(schema, the_plan, key, child, fk, delta_of) > 0)
     return (columns + counts) * max(delta_of.get(key, 1), 1)
 
@@ -173,7 +174,7 @@ def _key_columns(table: Table) -> list[str]:
     return list(table.primary_key.columns) if table.primary_key else []
 
 
-def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.DataFrame],
+def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.DataFrame], cols: list[ColumnModel],
                children: dict[str, list[tuple[str, ForeignKey]]], tables: dict[str, TableModel],
                delta_of: dict[str, int], accountant: Accountant, rho: float, cap: int, k: int,
                rng: np.random.Generator) -> TableModel:
@@ -181,7 +182,6 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
     private = key in delta_of
     own_delta = float(delta_of.get(key, 0))
     frame = frames[key].copy()
-    cols = [ColumnModel.profile(table, c, frame[c.name]) for c in table.writable_columns if c.name in frame.columns]
     units: dict[str, str | None] = {cm.name: numeric_unit(table.column(cm.name), cm.kind)
                                     for cm in cols if cm.kind in LEARNED}
     sens: dict[str, float] = {c: own_delta for c in units}

@@ -37,7 +37,6 @@ from dbsynth.relational import (
 )
 from dbsynth.rules.checks import compile_check
 from dbsynth.rules.database import DatabaseChecker
-from dbsynth.rules.domains import column_domains
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.rules.learned import add_gap
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
@@ -97,9 +96,14 @@ class TableModel:
     # (column, child table, FK, aggregate): the column is recomputed from the child rows
     aggregates: tuple[tuple[str, str, str, str], ...] = ()
 
+    @property
+    def gap_rules(self) -> frozenset[str]:
+        """The order rules the gaps stand for: part of the network, never switched off."""
+        return frozenset(f"{hi} {op} {lo}" for hi, lo in self.gaps for op in (">=", ">"))
+
     def describe_rules(self) -> list[str]:
         """The learned rules as ``dbsynth rules`` lists them (and ``disable_learned`` names them)."""
-        gaps = {f"{hi} >= {lo}" for hi, lo in self.gaps} | {f"{hi} > {lo}" for hi, lo in self.gaps}
+        gaps = self.gap_rules
         return [f"{r} (learned as a gap)" if r in gaps else r for r in self.rules] + \
             [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities] + \
             [_dependency(a, b) for a, b, _ in self.dependencies] + \
@@ -108,8 +112,8 @@ class TableModel:
     def enabled(self, disabled: frozenset[str]) -> TableModel:
         """This table with the learned rules ``disabled`` names left out (see :class:`Config`)."""
         if self.key in disabled:
-            return replace(self, rules=tuple(r for r in self.rules if f"{r} (learned as a gap)" in
-                                             self.describe_rules()), equalities=(), dependencies=(), aggregates=())
+            return replace(self, rules=tuple(r for r in self.rules if r in self.gap_rules), equalities=(),
+                           dependencies=(), aggregates=())
         return replace(self, rules=tuple(r for r in self.rules if f"{self.key}: {r}" not in disabled),
                        equalities=tuple(e for e in self.equalities
                                         if f"{self.key}: {e[0]} = {e[2]}.{e[3]} (through {e[1]})" not in disabled),
@@ -284,9 +288,8 @@ class Model:
         frame = gen.sample(n, rng=own_rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
         for name, values in learned.items():
             frame[name] = values.to_numpy()
-        formatted = {c for c, d in column_domains(preds).items() if d.pattern}  # generated to their format
         for cm in tm.columns:
-            if cm.name in formatted:
+            if cm.name in gen.formatted:  # generated to their format: no reshaping
                 continue
             if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
                 frame[cm.name] = _shape_text(frame[cm.name], cm, table, own_rng)

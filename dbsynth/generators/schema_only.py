@@ -82,6 +82,11 @@ class SchemaOnlyGenerator(TableGenerator):
     def columns(self) -> tuple[str, ...]:
         return tuple(self._specs)
 
+    @property
+    def formatted(self) -> frozenset[str]:
+        """Columns whose CHECKs or rules give a format (a regex, LIKE or SIMILAR TO pattern)."""
+        return frozenset(c for c, spec in self._specs.items() if spec.domain.pattern is not None)
+
     def _sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str],
                 parent_context: pd.DataFrame | None) -> pd.DataFrame:
         streams = rng.spawn(len(columns))
