@@ -99,3 +99,22 @@ def test_decimal_domain_keeps_repeated_prices() -> None:
     decoded = d.decode(np.array([0, 0, 1, 1, 1]), np.random.default_rng(0))
     assert decoded.tolist() == [0.99, 0.99, 1.99, 1.99, 1.99]
     assert sum(e.rho for e in budget.accountant.entries) == pytest.approx(0.05 * 0.2)  # the domain share
+
+
+def test_swamped_rates_are_zero() -> None:
+    """A NULL rate whose noisy count lies within 2σ of none is 0 (post-processing): clipping at 0
+    alone gave a random rate in one fit of two where σ swamps the rows (60 rows, σ > 50). Over 400
+    fits at most 20 keep a rate (2.3% expected). A count far above the noise keeps its rate."""
+    import numpy as np
+
+    from dbsynth.learn import _Scalars
+    from dbsynth.privacy.budget import TableBudget
+
+    kept = 0
+    for seed in range(400):
+        budget = TableBudget(Accountant(1.0, 1e-6), "t", 1e-4, {"c": 1.0}, np.random.default_rng(seed))
+        scalars = _Scalars(budget, 1.0, 3)
+        assert scalars.sigma > 50
+        kept += scalars.rate(0, 60, "nulls a") > 0
+        assert scalars.rate(50_000, 100_000, "nulls b") == pytest.approx(0.5, abs=5 * scalars.sigma / 100_000)
+    assert kept <= 20
