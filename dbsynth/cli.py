@@ -224,8 +224,9 @@ def fit_cmd(
                       holdout=holdout, seed=seed_)
     model_io.save(model, output)
     rows = sum(t.rows for t in model.tables.values())
-    spent = model.privacy.spent_epsilon if model.privacy else 0.0
-    dp = "no noise (ε = ∞)" if epsilon == float("inf") else f"ε spent {spent:.3g} of {epsilon:g}, δ = {delta:g}"
+    acc = model.privacy
+    dp = "no noise (ε = ∞)" if acc is None or epsilon == float("inf") else \
+        f"ε spent {acc.spent_epsilon:.3g} of {epsilon:g}, δ {acc.spent_delta:.2g} of {delta:g}"
     err.print(f"[green]learned {len(model.tables)} tables ({rows:,} rows)[/green], {dp} → {output}")
     swamped = [(e.table, e.scale, model.tables[e.table].rows) for e in (model.privacy.entries if model.privacy else [])
                if e.component == "row count" and e.scale > 0.25 * max(model.tables[e.table].rows, 1)]
@@ -270,14 +271,16 @@ def privacy_cmd(
         out.print_json(json.dumps({**acc.to_json(), "public": list(model.public), "cap": model.cap}))
         return
     tbl = RichTable(title=f"privacy ledger: (ε={acc.epsilon:g}, δ={acc.delta:g})-DP per privacy unit")
-    for col in ("table", "release", "mechanism", "ρ", "sensitivity", "noise scale"):
+    for col in ("table", "release", "mechanism", "ρ", "δ", "sensitivity", "noise scale"):
         tbl.add_column(col)
     for e in acc.entries:
-        tbl.add_row(e.table, e.component, e.mechanism, f"{e.rho:.3g}", f"{e.sensitivity:g}", f"{e.scale:.3g}")
+        tbl.add_row(e.table, e.component, e.mechanism, f"{e.rho:.3g}", f"{e.delta:.2g}" if e.delta else "",
+                    f"{e.sensitivity:g}", f"{e.scale:.3g}")
     out.print(tbl)
     out.print(f"spent: ρ = {acc.spent_rho:.4g} of {acc.total_rho:.4g} → ε = {acc.spent_epsilon:.4g} "
-              f"of {acc.epsilon:g} (δ = {acc.delta:g}); public tables: {', '.join(model.public) or 'none'}; "
-              f"children per parent capped at {model.cap}")
+              f"of {acc.epsilon:g}; δ = {acc.spent_delta:.3g} of {acc.delta:g} ({acc.conversion_delta:g} for "
+              f"ε, the rest by {acc.thresholds} thresholded releases); public tables: "
+              f"{', '.join(model.public) or 'none'}; children per parent capped at {model.cap}")
 
 
 @app.command("generate")

@@ -115,7 +115,6 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     table's rows aside (see :func:`~dbsynth.privacy.units.holdout_mask`), so the privacy report can
     compare the synthetic rows with rows the model never saw.
     """
-    accountant = Accountant(epsilon, delta)
     engine = create_engine(url)
     try:
         schema = reflect(engine, schemas=schemas)
@@ -143,6 +142,8 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     profiles = {key: [ColumnModel.profile(schema.table(key), c, frames[key][c.name])
                       for c in schema.table(key).writable_columns if c.name in frames[key].columns]
                 for key in the_plan.order}
+    accountant = Accountant(epsilon, delta, thresholds=sum(
+        1 for key in delta_of for cm in profiles[key] if _thresholded(schema.table(key).column(cm.name), cm.kind)))
     # ρ per table in proportion to its private nodes × Δ (see _private_nodes, dbsynth.privacy.budget)
     weight = {key: _private_nodes(schema, the_plan, key, profiles[key], children, delta_of) for key in the_plan.order}
     total_weight = sum(weight.values())
@@ -361,6 +362,13 @@ def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str,
                 for f in schema.table(child_key).foreign_keys if f is not fk)
     spill = math.sqrt(2.0 * delta_of[child_key]) if (other or key not in delta_of) else 0.0
     return own + spill
+
+
+def _thresholded(col: Column, kind: ColumnKind) -> bool:
+    """Whether a private column's domain is released by thresholding noisy counts of the values
+    present (categories whose values the schema does not list), which spends a δ_t."""
+    return kind in LEARNED and numeric_unit(col, kind) is None and col.type.kind not in (TypeKind.ENUM,
+                                                                                        TypeKind.BOOLEAN)
 
 
 def _public_domain(col: Column) -> tuple[object, ...]:

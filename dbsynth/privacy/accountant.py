@@ -4,6 +4,12 @@ zCDP composes by adding ρ, and converts to (ε, δ)-DP by ε = ρ + 2·√(ρ·
 Prop. 1.3). The requested (ε, δ) is turned into a total ρ once; every mechanism draws its share from
 the accountant, which refuses to overspend and records what was released, with which mechanism and
 at what noise scale, in the ledger that the model file carries.
+
+A category domain is released by thresholding noisy counts of the values present, so a value only
+one unit holds may pass the threshold: that release is (ρ, δ_t)-approximately zCDP, and the δ_t add
+up beside the conversion's δ (approximate zCDP composes ρ and δ by addition). When a fit plans
+``thresholds`` such releases, half of δ converts ρ to ε and the other half is shared equally by them;
+the whole δ requested is never exceeded.
 """
 
 from __future__ import annotations
@@ -47,17 +53,31 @@ class LedgerEntry:
     rho: float
     sensitivity: float
     scale: float
+    delta: float = 0.0  # δ_t of a thresholded release (0 for the others)
 
 
 @dataclass
 class Accountant:
+    """``thresholds``: how many thresholded releases the fit plans (see the module docstring)."""
+
     epsilon: float
     delta: float
     entries: list[LedgerEntry] = field(default_factory=list)
+    thresholds: int = 0
+
+    @property
+    def conversion_delta(self) -> float:
+        """The part of δ that converts ρ to ε."""
+        return self.delta / 2 if self.thresholds else self.delta
+
+    @property
+    def threshold_delta(self) -> float:
+        """δ_t of each planned thresholded release."""
+        return self.delta / (2 * self.thresholds) if self.thresholds else 0.0
 
     @property
     def total_rho(self) -> float:
-        return rho_from_eps(self.epsilon, self.delta)
+        return rho_from_eps(self.epsilon, self.conversion_delta)
 
     @property
     def spent_rho(self) -> float:
@@ -65,24 +85,33 @@ class Accountant:
 
     @property
     def spent_epsilon(self) -> float:
-        return eps_from_rho(self.spent_rho, self.delta) if self.entries else 0.0
+        return eps_from_rho(self.spent_rho, self.conversion_delta) if self.entries else 0.0
+
+    @property
+    def spent_delta(self) -> float:
+        return self.conversion_delta + sum(e.delta for e in self.entries) if self.entries else 0.0
 
     def spend(self, table: str, component: str, mechanism: str, rho: float, *, sensitivity: float,
-              scale: float) -> None:
+              scale: float, delta: float = 0.0) -> None:
         if rho <= 0:
             raise DbsynthError(f"internal: non-positive ρ for {table}/{component}")
         if self.spent_rho + rho > self.total_rho * (1 + 1e-9):
             raise DbsynthError(f"privacy budget exhausted at {table}/{component}: spent ρ={self.spent_rho:.4g} "
                                f"of {self.total_rho:.4g}")
-        self.entries.append(LedgerEntry(table, component, mechanism, rho, sensitivity, scale))
+        if delta and sum(e.delta for e in self.entries) + delta > (self.delta - self.conversion_delta) * (1 + 1e-9):
+            raise DbsynthError(f"internal: δ exhausted at {table}/{component} (more thresholded releases than "
+                               f"the {self.thresholds} planned)")
+        self.entries.append(LedgerEntry(table, component, mechanism, rho, sensitivity, scale, delta))
 
     def to_json(self) -> dict[str, Any]:
         return {"epsilon": "inf" if math.isinf(self.epsilon) else self.epsilon, "delta": self.delta,
+                "thresholds": self.thresholds,
                 "total_rho": None if math.isinf(self.total_rho) else self.total_rho,
-                "spent_rho": self.spent_rho, "spent_epsilon": self.spent_epsilon,
+                "spent_rho": self.spent_rho, "spent_epsilon": self.spent_epsilon, "spent_delta": self.spent_delta,
                 "entries": [asdict(e) for e in self.entries]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Accountant:
         eps = math.inf if data["epsilon"] == "inf" else float(data["epsilon"])
-        return cls(eps, float(data["delta"]), [LedgerEntry(**e) for e in data["entries"]])
+        return cls(eps, float(data["delta"]), [LedgerEntry(**e) for e in data["entries"]],
+                   int(data.get("thresholds", 0)))

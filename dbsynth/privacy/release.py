@@ -9,11 +9,12 @@ import math
 import numpy as np
 import pandas as pd
 
+from dbsynth.errors import DbsynthError
 from dbsynth.generators.discretize import MAX_BINS, Discretizer, _numeric
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import exponential, gaussian, gaussian_sigma
 
-__all__ = ["COUNT_EDGES", "dp_count", "dp_cpt", "dp_discretizer", "mi_sensitivity", "pick"]
+__all__ = ["COUNT_EDGES", "dp_count", "dp_cpt", "dp_discretizer", "mi_sensitivity", "pick", "threshold", "upper_z"]
 
 COUNT_EDGES = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 1001)
 DP_BINS = 8
@@ -29,9 +30,14 @@ def dp_count(n: float, budget: TableBudget, sensitivity: float, label: str, part
 
 
 def _floor(cells: int, false_cells: float = 0.05) -> float:
-    """z with P(N(0, 1) > z) = false_cells / cells (bisection on erfc; no scipy needed)."""
-    target, lo, hi = false_cells / cells, 0.0, 10.0
-    for _ in range(60):
+    """z with P(N(0, 1) > z) = false_cells / cells."""
+    return upper_z(false_cells / cells)
+
+
+def upper_z(target: float) -> float:
+    """z with P(N(0, 1) > z) = ``target`` (bisection on erfc; no scipy needed)."""
+    lo, hi = 0.0, 40.0
+    for _ in range(100):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if 0.5 * math.erfc(mid / math.sqrt(2)) > target else (lo, mid)
     return (lo + hi) / 2
@@ -48,14 +54,22 @@ def _grid(unit: str) -> np.ndarray:
     return np.unique(np.concatenate([-pos, [0.0], pos]))
 
 
+def threshold(sens: float, sigma: float, delta_t: float) -> float:
+    """τ = 3Δ + σ·z with P(N(0, 1) > z) = δ_t/Δ. A unit holds at most Δ values no other unit holds,
+    with at most Δ rows in all; each passes with probability ≤ P(N(0, σ²) > τ − Δ) ≤ δ_t/Δ, so the
+    release is (ρ, δ_t)-approximately zCDP. The extra 2Δ keeps any value held by 3Δ rows or fewer
+    out of the output whatever the noise (a value of a handful of rows never appears verbatim)."""
+    return 3 * sens + sigma * upper_z(delta_t / max(sens, 1.0))
+
+
 def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object, ...] | None, node: str,
                    budget: TableBudget, parts: int) -> Discretizer:
     """A discretiser whose every data-dependent part is released under DP.
 
     - Public domains (enum labels, booleans) need no budget; children-per-parent counts use fixed
       bins up to their public bound (``count:<bound>``).
-    - Categories: a noisy count per value; only values clearing 3Δ + σ·√(2·ln(1/δ)) are released,
-      so a value held by a handful of rows never appears.
+    - Categories: a noisy count per value; only values clearing :func:`threshold` are released, so a
+      value held by a handful of rows never appears; each such release spends a δ_t beside its ρ.
     - Numbers and datetimes: a noisy histogram over a whole data-independent grid finds where the
       values lie; for decimals a second one, over ~50 finer cells inside each kept cell (down to a
       cent), finds their spacing — a price column keeps 0.99 and 2.99 instead of spreading values
@@ -76,11 +90,14 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
     present = series.dropna()
     if unit is None:
         sigma = gaussian_sigma(sens, rho)
-        tau = 3 * sens + sigma * math.sqrt(2 * math.log(1 / budget.accountant.delta))
+        delta_t = budget.accountant.threshold_delta
+        if delta_t <= 0:
+            raise DbsynthError(f"internal: thresholded release of {budget.table}.{node} was not planned")
+        tau = threshold(sens, sigma, delta_t)
         counts = present.astype(object).map(lambda v: v.item() if isinstance(v, np.generic) else v).value_counts()
         noisy = gaussian(counts.to_numpy(dtype=float), sens, rho, budget.rng)
         budget.accountant.spend(budget.table, f"domain {node}", "gaussian, thresholded", rho, sensitivity=sens,
-                                scale=sigma)
+                                scale=sigma, delta=delta_t)
         kept = sorted((v for v, c in zip(counts.index, noisy, strict=True) if c > tau), key=lambda v: (str(type(v)), v))
         return Discretizer("values", values=tuple(kept) or (None,), has_null=True)
     grid = _grid(unit)

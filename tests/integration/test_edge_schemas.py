@@ -104,3 +104,27 @@ def test_untranslatable_checks_on_sqlite_and_mariadb(sqlite_database: Callable[.
         (rule,) = [r for r in result.reports["t"].rows() if "checked by the database" in str(r["rule"])]
         assert rule["rejected"] > 50
         assert all(n % 2 == 0 for _, n in table_rows(url)["t"])
+
+
+@pytest.mark.parametrize("ddl", [*(SCHEMAS / "portable" / f"{n}.sql" for n in PORTABLE), *PG_ONLY,
+                                 *sorted((SCHEMAS / "learned").glob("*.sql"))], ids=lambda p: p.stem)
+def test_dp_fit_never_overspends(ddl: Path, pg_database: Callable[..., str]) -> None:
+    """Every schema in schemas/, with rows, fitted at the default ε = 1 with every table private: the
+    ledger's ρ adds up to at most the budget, its ε and δ (the conversion's half plus every
+    thresholded category release's δ_t) stay within the requested ones, and the model generates."""
+    import dbsynth
+    from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON
+
+    url = pg_database(ddl_for(ddl.stem, "postgresql") if ddl.parent.name == "portable" else ddl)
+    schemas = ["public", "sales"] if ddl.stem == "deferrable_cycle" else None
+    if ddl.parent.name != "learned":  # those carry their own rows
+        seed(url, default_rows=ROWS, seed=5, schemas=schemas)
+    model = dbsynth.fit(url, schemas=schemas)
+    acc = model.privacy
+    assert acc is not None  # format_checks: every column follows its format, nothing is learned
+    assert sum(e.rho for e in acc.entries) <= acc.total_rho * (1 + 1e-9)
+    assert acc.spent_epsilon <= DEFAULT_EPSILON * (1 + 1e-9)
+    assert acc.spent_delta <= DEFAULT_DELTA * (1 + 1e-9)
+    thresholded = [e for e in acc.entries if e.mechanism == "gaussian, thresholded"]
+    assert all(e.delta > 0 for e in thresholded) and len(thresholded) <= acc.thresholds
+    assert sum(len(f) for f in model.generate(seed=1).values()) > 0

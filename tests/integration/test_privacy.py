@@ -33,6 +33,7 @@ def test_pagila_at_epsilon_1(source_databases: dict[str, str], pg_database: Call
     source = source_databases["pagila"]
     model = dbsynth.fit(source, epsilon=1.0, public=PAGILA_PUBLIC, holdout=0.2, seed=1)
     assert model.privacy is not None and model.privacy.spent_epsilon <= 1.0
+    assert model.privacy.thresholds > 0 and model.privacy.spent_delta <= 1e-6 * (1 + 1e-9)
     path = model.save(str(tmp_path / "pagila.dbsynth"))
     target = pg_database(DATASETS / "pagila" / "pagila-schema.sql")
     dbsynth.load(path).write(target, seed=2)
@@ -93,6 +94,8 @@ def test_privacy_command_prints_the_ledger(source_databases: dict[str, str], tmp
     assert res.returncode == 0, res.stderr
     ledger = json.loads(res.stdout)
     assert ledger["epsilon"] == 0.5 and 0 < ledger["spent_epsilon"] <= 0.5
+    assert 0 < ledger["spent_delta"] <= ledger["delta"] * (1 + 1e-9)
+    assert sum(e["delta"] for e in ledger["entries"]) == pytest.approx(ledger["delta"] / 2)  # δ_t, as planned
     assert {e["table"] for e in ledger["entries"]} >= {"customer", "invoice", "invoice_line"}
     assert sum(e["rho"] for e in ledger["entries"]) == pytest.approx(ledger["spent_rho"])
     text = run("privacy", str(model))

@@ -105,8 +105,6 @@ def test_swamped_rates_are_zero() -> None:
     """A NULL rate whose noisy count lies within 2σ of none is 0 (post-processing): clipping at 0
     alone gave a random rate in one fit of two where σ swamps the rows (60 rows, σ > 50). Over 400
     fits at most 20 keep a rate (2.3% expected). A count far above the noise keeps its rate."""
-    import numpy as np
-
     from dbsynth.learn import _Scalars
     from dbsynth.privacy.budget import TableBudget
 
@@ -118,3 +116,50 @@ def test_swamped_rates_are_zero() -> None:
         kept += scalars.rate(0, 60, "nulls a") > 0
         assert scalars.rate(50_000, 100_000, "nulls b") == pytest.approx(0.5, abs=5 * scalars.sigma / 100_000)
     assert kept <= 20
+
+
+def test_thresholded_releases_share_half_of_delta() -> None:
+    """Planned thresholded releases split δ/2 between them; the other half converts ρ to ε. One
+    release more than planned is refused, and the split survives the model file."""
+    acc = Accountant(1.0, 1e-6, thresholds=4)
+    assert acc.total_rho == pytest.approx(rho_from_eps(1.0, 5e-7))
+    for i in range(4):
+        acc.spend("t", f"domain c{i}", "gaussian, thresholded", 1e-3, sensitivity=1, scale=1,
+                  delta=acc.threshold_delta)
+    assert acc.spent_delta == pytest.approx(1e-6)
+    with pytest.raises(DbsynthError, match="δ exhausted"):
+        acc.spend("t", "domain c5", "gaussian, thresholded", 1e-3, sensitivity=1, scale=1, delta=acc.threshold_delta)
+    again = Accountant.from_json(acc.to_json())
+    assert again.thresholds == 4 and again.spent_delta == pytest.approx(1e-6)
+    plain = Accountant(1.0, 1e-6)
+    assert plain.threshold_delta == 0 and plain.total_rho == pytest.approx(rho_from_eps(1.0, 1e-6))
+
+
+@given(st.floats(1e-12, 0.4))
+def test_upper_z_inverts_the_normal_tail(p: float) -> None:
+    from dbsynth.privacy.release import upper_z
+
+    assert 0.5 * math.erfc(upper_z(p) / math.sqrt(2)) == pytest.approx(p, rel=1e-6)
+
+
+@pytest.mark.parametrize(("sens", "sigma"), [(1.0, 0.5), (1.0, 3.0), (5.0, 2.0), (25.0, 40.0)])
+def test_threshold_bounds_a_units_own_values(sens: float, sigma: float) -> None:
+    """Values only one unit holds, Δ rows in all: the chance that any of them clears τ is at most δ_t,
+    in closed form (every split of the Δ rows) and empirically with a δ_t large enough to measure;
+    a value of 3Δ rows or fewer never clears it."""
+    from dbsynth.privacy.release import threshold
+
+    def tail(x: float) -> float:
+        return 0.5 * math.erfc(x / (sigma * math.sqrt(2)))
+
+    for delta_t in (1e-7, 0.3):
+        tau = threshold(sens, sigma, delta_t)
+        assert tau > 3 * sens
+        d = int(sens)
+        for parts in {1, d, max(d // 2, 1)}:  # Δ rows over `parts` values
+            rows = [d // parts] * parts
+            assert sum(tail(tau - c) for c in rows) <= delta_t * (1 + 1e-9)
+    rng = np.random.default_rng(0)
+    tau = threshold(sens, sigma, 0.3)
+    own = int(sens) * np.ones((200_000, 1)) + rng.normal(0, sigma, (200_000, 1))
+    assert (own > tau).any(axis=1).mean() <= 0.3
