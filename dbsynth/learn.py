@@ -285,10 +285,12 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         context={node: tables[primary.referred].generator.discretizers[pc] for node, pc in context}
         if primary is not None else {})
     gen.fit(frame, context=context_frame, budget=budget if budget is not None else math.inf)
-    if private:  # NULL rates of nullable generated columns; text lengths are not released
-        cols = [c if c.kind in LEARNED else replace(c, lengths=(), null_rate=scalars.rate(
-            frame[c.name].isna().sum(), n_rows, f"nulls {c.name}") if table.column(c.name).nullable else 0.0)
-            for c in cols]
+    if private:  # NULL rates: noisy counts for generated columns, the network's for learned ones
+        shares = gen.null_shares()  # text lengths are not released
+        cols = [replace(c, null_rate=shares.get(c.name, 0.0)) if c.kind in LEARNED else
+                replace(c, lengths=(), null_rate=scalars.rate(frame[c.name].isna().sum(), n_rows, f"nulls {c.name}")
+                        if table.column(c.name).nullable else 0.0)
+                for c in cols]
     fk_nulls = {}
     for fk in table.foreign_keys:
         nulls = float(frame.loc[:, list(fk.columns)].isna().any(axis=1).sum())

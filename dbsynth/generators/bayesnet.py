@@ -305,6 +305,16 @@ class BayesNetGenerator(TableGenerator):
         return pd.DataFrame({c: self.discretizers[c].decode(codes[c], rng).to_numpy() for c in columns},
                             index=pd.RangeIndex(n))
 
+    def null_shares(self, n: int = 20_000, seed: int = 0) -> dict[str, float]:
+        """The share of rows each column's NULL state gets in ``n`` rows drawn from the network, parent
+        context at random: under DP the NULL rate of a column whose domain held nothing (generated
+        schema-only) comes from the released CPTs, post-processing, never from the data."""
+        rng = np.random.default_rng(seed)
+        evidence = {node: rng.integers(0, d.cardinality, size=n) for node, d in self.context.items()}
+        codes = self.net.sample(n, rng, evidence) if self.net.nodes else {}
+        return {c: float(np.mean(codes[c] == d.null_state)) if d.has_null else 0.0
+                for c, d in self.discretizers.items() if c in codes}
+
     def released(self, column: str) -> bool:
         """Whether the column's domain holds any value (under DP a rare-valued column may hold none;
         it is then generated schema-only)."""
