@@ -20,7 +20,8 @@ from dbsynth.graph import Plan, plan
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON, Accountant
 from dbsynth.privacy.budget import TableBudget
-from dbsynth.privacy.mechanisms import gaussian_sigma
+from dbsynth.privacy.mechanisms import gaussian, gaussian_sigma
+from dbsynth.privacy.profile import PROFILE_SHARE, dp_kind, dp_shape, profile_slots, thresholdable
 from dbsynth.privacy.release import dp_count
 from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions, holdout_mask
 from dbsynth.relational import children_per_parent, fk_id
@@ -44,6 +45,7 @@ from dbsynth.semantics import ColumnKind, key_columns
 __all__ = ["fit", "numeric_unit"]
 
 log = logging.getLogger(__name__)
+ROWS_SHARE = 0.05  # of the fit's ρ, for the private tables' row counts (see _row_counts)
 RULE_TOLERANCE = 0.1  # a DP rule test is run only when 3σ of its count is under 10% of the table's rows
 LEARNED = {ColumnKind.CATEGORICAL, ColumnKind.NUMERIC, ColumnKind.DATETIME, ColumnKind.BOOLEAN,
            ColumnKind.CONSTANT}
@@ -139,19 +141,29 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     # bound every unit's contribution first: all statistics, counts included, come from capped rows
     frames = {key: cap_children(schema, the_plan, key, f, delta_of, cap, noise_rng) if key in delta_of else f
               for key, f in frames.items()}
-    profiles = {key: [ColumnModel.profile(schema.table(key), c, frames[key][c.name])
-                      for c in schema.table(key).writable_columns if c.name in frames[key].columns]
-                for key in the_plan.order}
+    learnable = {key: [c for c in schema.table(key).writable_columns if c.name in frames[key].columns]
+                 for key in the_plan.order}
+    # planned from the schema: at most one thresholded release per private column (see privacy.profile)
     accountant = Accountant(epsilon, delta, thresholds=sum(
-        1 for key in delta_of for cm in profiles[key] if _thresholded(schema.table(key).column(cm.name), cm.kind)))
-    # ρ per table in proportion to its private nodes × Δ (see _private_nodes, dbsynth.privacy.budget)
+        thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
+    slots = sum(profile_slots(schema.table(key), c) for key in delta_of for c in learnable[key])
+    profile_rho = PROFILE_SHARE * accountant.total_rho / slots if slots else 0.0
+    profiles = {key: [_dp_profile(schema.table(key), c, frames[key][c.name], delta_of[key], profile_rho, accountant,
+                                  noise_rng) if key in delta_of else ColumnModel.profile(schema.table(key), c,
+                                                                                         frames[key][c.name])
+                      for c in learnable[key]]
+                for key in the_plan.order}
+    rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant, noise_rng)
+    # what the kinds and row counts left, per table in proportion to its private nodes × Δ (see
+    # _private_nodes, dbsynth.privacy.budget)
     weight = {key: _private_nodes(schema, the_plan, key, profiles[key], children, delta_of) for key in the_plan.order}
     total_weight = sum(weight.values())
-    rho_of = {key: accountant.total_rho * w / total_weight if total_weight else 0.0 for key, w in weight.items()}
+    left = accountant.total_rho - accountant.spent_rho
+    rho_of = {key: left * w / total_weight if total_weight else 0.0 for key, w in weight.items()}
     tables: dict[str, TableModel] = {}
     for key in the_plan.order:  # parents first: a child's context needs its parent's discretisers
         tables[key] = _fit_table(schema, the_plan, key, frames, profiles[key], children, tables, delta_of,
-                                 accountant, rho_of[key], cap, k, noise_rng)
+                                 accountant, rho_of[key], rows_of.get(key, float(len(frames[key]))), cap, k, noise_rng)
         if progress:
             progress(key, len(frames[key]))
     tables = _released_means(tables, {fk_id(c, fk): c for key in the_plan.order for c, fk in children[key]})
@@ -194,7 +206,7 @@ def _key_columns(table: Table) -> list[str]:
 
 def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.DataFrame], cols: list[ColumnModel],
                children: dict[str, list[tuple[str, ForeignKey]]], tables: dict[str, TableModel],
-               delta_of: dict[str, int], accountant: Accountant, rho: float, cap: int, k: int,
+               delta_of: dict[str, int], accountant: Accountant, rho: float, n_rows: float, cap: int, k: int,
                rng: np.random.Generator) -> TableModel:
     table = schema.table(key)
     private = key in delta_of
@@ -225,7 +237,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
     equal_pairs = [(fk, c) for fk in rule_fks for c in learned
                    if any(pc.name == c and pc.kind in LEARNED and pc.kind is not ColumnKind.CONSTANT
                           for pc in tables[fk.referred].columns)] if private else []
-    releases = (1 + sum(1 for c in cols if c.kind not in LEARNED and table.column(c.name).nullable)
+    releases = (sum(1 for c in cols if c.kind not in LEARNED and table.column(c.name).nullable)
                 + len(nullable_fks)
                 + 2 * len(order_pairs) + len(equal_pairs)) if private else 0
     labels = {c: _public_domain(table.column(c)) for c in units
@@ -238,12 +250,11 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
     if budget is not None:  # spend the table's ρ only on the parts it has
         private_nodes = [n for n in units if sens[n] > 0] + (dp_context if own_delta > 0 else [])
         budget.use([part for part, used in (
-            ("scalars", private),
+            ("scalars", private and releases > 0),
             ("domain", any(sens[c] > 0 and needs_domain(units[c], labels.get(c)) for c in units)),
             ("structure", bool(private_nodes) and structure_picks(len(dp_context), len(units)) > 0),
             ("cpt", bool(private_nodes))) if used])
     scalars = _Scalars(budget, own_delta, releases)
-    n_rows = scalars.rows(len(frame)) if private else float(len(frame))
     rule_notes: tuple[str, ...] = ()
     threshold = 3 * scalars.sigma
     if private and (order_pairs or equal_pairs) and threshold > RULE_TOLERANCE * max(n_rows, 1.0):
@@ -366,11 +377,29 @@ def _count_sensitivity(schema: Schema, the_plan: Plan, key: str, child_key: str,
     return own + spill
 
 
-def _thresholded(col: Column, kind: ColumnKind) -> bool:
-    """Whether a private column's domain is released by thresholding noisy counts of the values
-    present (categories whose values the schema does not list), which spends a δ_t."""
-    return kind in LEARNED and numeric_unit(col, kind) is None and col.type.kind not in (TypeKind.ENUM,
-                                                                                        TypeKind.BOOLEAN)
+def _row_counts(frames: dict[str, pd.DataFrame], delta_of: dict[str, int], rho: float, accountant: Accountant,
+                rng: np.random.Generator) -> dict[str, float]:
+    """Every private table's noisy row count, from one share of ρ split equally: a row count sizes
+    everything generated under the table, and one person reaches about Δ of its ~units × Δ rows, so
+    equal ρ gives every table the same noise relative to its size. At least 1: a table whose count
+    the noise pushed to zero would leave every table that needs it empty (post-processing)."""
+    out = {}
+    for key in delta_of:
+        sens, share = float(delta_of[key]), rho / len(delta_of)
+        accountant.spend(key, "row count", "gaussian", share, sensitivity=sens, scale=gaussian_sigma(sens, share))
+        out[key] = max(float(gaussian(np.array([len(frames[key])], dtype=float), sens, share, rng)[0]), 1.0)
+    return out
+
+
+def _dp_profile(table: Table, column: Column, values: pd.Series, sensitivity: float, rho: float,
+                accountant: Accountant, rng: np.random.Generator) -> ColumnModel:
+    """A private column's model under DP: its kind and shape from noisy releases; its NULL rate is
+    released later (see _fit_table) and its text lengths never."""
+    kind = dp_kind(table, column, values, sensitivity=sensitivity, rho=rho, accountant=accountant, rng=rng)
+    shape = dp_shape(table, column, values, sensitivity=sensitivity, rho=rho, accountant=accountant, rng=rng) \
+        if kind is ColumnKind.SHAPE else None
+    return ColumnModel(column.name, ColumnKind.TEXT if kind is ColumnKind.SHAPE and shape is None else kind, 0.0,
+                       (), shape)
 
 
 def _public_domain(col: Column) -> tuple[object, ...]:
@@ -379,14 +408,13 @@ def _public_domain(col: Column) -> tuple[object, ...]:
 
 
 class _Scalars:
-    """Noisy counts from a table's scalar share; exact when the table releases nothing private.
-
-    The row count, which sizes everything generated from the table, gets half of the share; the
-    other ``parts - 1`` releases (NULL rates, rule tests …) split the other half."""
+    """Noisy counts from a table's scalar share, split equally between its ``parts`` releases (NULL
+    rates, rule tests …); exact when the table releases nothing private. The row count has its own
+    share (see _row_counts)."""
 
     def __init__(self, budget: TableBudget | None, sensitivity: float, parts: int) -> None:
         self.budget, self.sensitivity = budget, sensitivity
-        self.parts = 2 * (parts - 1) if parts > 1 else 1
+        self.parts = max(parts, 1)
 
     @property
     def sigma(self) -> float:
@@ -394,14 +422,6 @@ class _Scalars:
         if self.budget is None or self.budget.shares["scalars"] == 0:
             return 0.0
         return gaussian_sigma(self.sensitivity or 1.0, self.budget.part("scalars", self.parts))
-
-    def rows(self, value: float) -> float:
-        """The noisy row count, at least 1: a lookup table whose count the noise pushed to zero would
-        leave every table that needs it empty (post-processing; under DP emptiness is unknowable)."""
-        if self.budget is None:
-            return float(value)
-        return max(dp_count(float(value), self.budget, self.sensitivity or 1.0, "row count",
-                            2 if self.parts > 1 else 1), 1.0)
 
     def count(self, value: float, label: str, sensitivity: float | None = None) -> float:
         if self.budget is None:

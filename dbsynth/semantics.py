@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import enum
 import re
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from dbsynth.schema.model import Column, Table, TypeKind
 
-__all__ = ["PII_SEMANTICS", "ColumnKind", "Semantic", "column_kind", "key_columns", "semantic_of", "shape_of",
-           "tokens"]
+__all__ = ["PII_SEMANTICS", "ColumnKind", "KindStats", "Semantic", "column_kind", "key_columns", "kind_from_stats",
+           "schema_kind", "semantic_of", "shape_of", "tokens", "type_kind"]
 
 
 class Semantic(enum.StrEnum):
@@ -144,6 +145,7 @@ def shape_of(value: str) -> str:
     """A value's shape: letters become ``A``, digits ``9``, other characters stay (``AB-1234``)."""
     return re.sub(r"[0-9]", "9", re.sub(r"[A-Za-z]", "A", value))
 MAX_CATEGORIES = 50
+SAMPLE = 500  # values the content patterns are matched on when learning exactly
 _LEARNABLE_TYPES = frozenset({TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT, TypeKind.BOOLEAN,
                               TypeKind.STRING, TypeKind.ENUM, TypeKind.DATE, TypeKind.DATETIME})
 
@@ -156,30 +158,80 @@ def key_columns(table: Table) -> set[str]:
     return keys
 
 
-def column_kind(table: Table, column: Column, values: pd.Series) -> ColumnKind:
-    """Decide how ``column`` is modelled from its name, type and sample ``values``."""
+def schema_kind(table: Table, column: Column) -> ColumnKind | None:
+    """The kind the schema alone decides (keys, personal data by name, types dbsynth does not learn);
+    ``None`` when the column's values decide."""
     if column.name in key_columns(table):
         return ColumnKind.KEY
-    kind = column.type.kind
-    semantic = semantic_of(table, column)
-    present = values.dropna()
-    if semantic in PII_SEMANTICS:
+    if semantic_of(table, column) in PII_SEMANTICS:
         return ColumnKind.PII
-    if kind not in _LEARNABLE_TYPES:
+    if column.type.kind not in _LEARNABLE_TYPES:
         return ColumnKind.OTHER
-    if kind is TypeKind.STRING and len(present):
-        sample = present.astype(str).head(500)
-        if sample.str.match(_EMAIL_RE).mean() > 0.5 or sample.str.match(_PHONE_RE).mean() > 0.8:
+    return None
+
+
+@dataclass(frozen=True)
+class KindStats:
+    """What decides a column's kind, as counts of its non-NULL values: exact when learning without
+    noise (the patterns counted over the first :data:`SAMPLE` values), Gaussian-noised under
+    differential privacy (see :mod:`dbsynth.privacy.profile`). ``sampled`` is how many values the
+    pattern counts cover; ``non_mode`` counts values other than the most common one (0: constant)."""
+
+    present: float
+    distinct: float
+    non_mode: float
+    sampled: float = 0.0
+    sample_distinct: float = 0.0
+    email: float = 0.0
+    phone: float = 0.0
+    content: float = 0.0  # the most matches of any content-PII pattern (cards, IBANs, IPs)
+    top_shape: float = 0.0  # values of the most common shape
+    digit_shapes: float = 0.0  # values whose shape holds a digit
+
+    # the counts a kind needs (sampled and sample_distinct are present and distinct when nothing is sampled)
+    STRING_FIELDS = ("present", "distinct", "non_mode", "email", "phone", "content", "top_shape", "digit_shapes")
+    OTHER_FIELDS = ("present", "non_mode")
+
+    @classmethod
+    def of(cls, values: pd.Series, *, strings: bool, sample: int | None = SAMPLE) -> KindStats:
+        present = values.dropna()
+        counts = present.value_counts()
+        base = cls(present=float(len(present)), distinct=float(len(counts)),
+                   non_mode=float(len(present) - (counts.iloc[0] if len(counts) else 0)))
+        if not strings or not len(present):
+            return base
+        text = present.astype(str)
+        text = text.head(sample) if sample is not None else text
+        shapes = text.map(shape_of)
+        return replace(base, sampled=float(len(text)), sample_distinct=float(text.nunique()),
+                       email=float(text.str.match(_EMAIL_RE).sum()), phone=float(text.str.match(_PHONE_RE).sum()),
+                       content=float(max(text.str.match(p).sum() for p in _CONTENT_PII)),
+                       top_shape=float(shapes.value_counts().iloc[0]),
+                       digit_shapes=float(shapes.str.contains("9").sum()))
+
+
+def kind_from_stats(column: Column, s: KindStats, *, constant_at: float = 0.0) -> ColumnKind:
+    """The kind of a learnable column (see :func:`schema_kind`) from its :class:`KindStats`;
+    ``constant_at``: the most values other than the mode a constant column may show (0 when exact,
+    the noise's 2σ under DP, where the counts' noise would otherwise hide every constant)."""
+    kind = column.type.kind
+    n = s.sampled
+    if kind is TypeKind.STRING and n > 0:
+        if s.email > 0.5 * n or s.phone > 0.8 * n or s.content > 0.8 * n:
             return ColumnKind.PII
-        if any(sample.str.match(p).mean() > 0.8 for p in _CONTENT_PII):
-            return ColumnKind.PII
-        shapes = sample.map(shape_of)
-        if sample.nunique() > MAX_CATEGORIES and shapes.value_counts(normalize=True).iloc[0] > 0.9 \
-                and shapes.str.contains("9").mean() > 0.9:
+        if s.sample_distinct > MAX_CATEGORIES and s.top_shape > 0.9 * n and s.digit_shapes > 0.9 * n:
             return ColumnKind.SHAPE
-    distinct = present.nunique() if len(present) else 0
-    if distinct <= 1:
+    if s.non_mode <= constant_at:
         return ColumnKind.CONSTANT
+    if kind is TypeKind.STRING:
+        many = s.distinct > MAX_CATEGORIES and s.distinct > 0.05 * s.present
+        return ColumnKind.TEXT if many else ColumnKind.CATEGORICAL
+    return type_kind(column)
+
+
+def type_kind(column: Column) -> ColumnKind:
+    """The kind a learnable non-string column's type gives it."""
+    kind = column.type.kind
     if kind is TypeKind.BOOLEAN:
         return ColumnKind.BOOLEAN
     if kind in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT):
@@ -188,8 +240,12 @@ def column_kind(table: Table, column: Column, values: pd.Series) -> ColumnKind:
         return ColumnKind.DATETIME
     if kind is TypeKind.ENUM:
         return ColumnKind.CATEGORICAL
-    if kind is TypeKind.STRING:
-        if distinct <= MAX_CATEGORIES or distinct <= 0.05 * len(present):
-            return ColumnKind.CATEGORICAL
-        return ColumnKind.TEXT
     return ColumnKind.OTHER
+
+
+def column_kind(table: Table, column: Column, values: pd.Series) -> ColumnKind:
+    """Decide how ``column`` is modelled from its name, type and sample ``values``."""
+    fixed = schema_kind(table, column)
+    if fixed is not None:
+        return fixed
+    return kind_from_stats(column, KindStats.of(values, strings=column.type.kind is TypeKind.STRING))
