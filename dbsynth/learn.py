@@ -23,7 +23,7 @@ from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import gaussian, gaussian_sigma
 from dbsynth.privacy.profile import PROFILE_SHARE, dp_kind, dp_shape, profile_slots, thresholdable
 from dbsynth.privacy.release import dp_count
-from dbsynth.privacy.units import DEFAULT_CAP, cap_children, contributions, holdout_mask
+from dbsynth.privacy.units import DEFAULT_CAP, bound_units, holdout_mask, root_contributions
 from dbsynth.relational import children_per_parent, fk_id
 from dbsynth.rules.learned import (
     aggregate_rules,
@@ -128,7 +128,8 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     if unknown:
         raise UsageError(f"--public names unknown table(s) {', '.join(unknown)}")
     dp = not math.isinf(epsilon)
-    delta_of = contributions(schema, the_plan, public, cap) if dp else {}
+    roots = root_contributions(schema, the_plan, public, cap) if dp else {}
+    delta_of = {key: max(per_root.values()) for key, per_root in roots.items()}  # Δ: the most rows one person adds
     children: dict[str, list[tuple[str, ForeignKey]]] = {k_: [] for k_ in the_plan.order}
     for key in the_plan.order:
         for fk in schema.table(key).foreign_keys:
@@ -139,8 +140,13 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         frames = {key: f[~holdout_mask(f, _key_columns(schema.table(key)), holdout, seed)] if key not in public else f
                   for key, f in frames.items()}
     # bound every unit's contribution first: all statistics, counts included, come from capped rows
-    frames = {key: cap_children(schema, the_plan, key, f, delta_of, cap, noise_rng) if key in delta_of else f
-              for key, f in frames.items()}
+    frames = bound_units(schema, the_plan, frames, delta_of, cap, noise_rng)
+    shared = [key for key, per_root in roots.items() if len(per_root) > 1]
+    if shared:  # see dbsynth.privacy.units
+        log.warning("%s: rows that belong to persons of two private root tables (%s); removing one person can "
+                    "change which of another's rows are kept in learning, so these tables' bound is not proven. "
+                    "Mark one of the roots --public", ", ".join(shared),
+                    ", ".join(sorted({r for t in shared for r in roots[t]})))
     learnable = {key: [c for c in schema.table(key).writable_columns if c.name in frames[key].columns]
                  for key in the_plan.order}
     # planned from the schema: at most one thresholded release per private column (see privacy.profile)

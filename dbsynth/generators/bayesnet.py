@@ -28,6 +28,7 @@ import pandas as pd
 from dbsynth.errors import DbsynthError
 from dbsynth.generators.base import TableGenerator
 from dbsynth.generators.discretize import Discretizer, fit_discretizer
+from dbsynth.generators.values import type_range
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import gaussian_sigma
 from dbsynth.privacy.release import dp_cpt, dp_discretizer, mi_sensitivity, pick
@@ -283,7 +284,7 @@ class BayesNetGenerator(TableGenerator):
             spending = sum(1 for c in private if needs_domain(self.units[c], self.labels.get(c)))
             for col in private:
                 self.discretizers[col] = dp_discretizer(frame[col], self.units[col], labels=self.labels.get(col),
-                                                        node=col, budget=dp, parts=spending)
+                                                        node=col, budget=dp, parts=spending, bounds=self._bounds(col))
         codes = self.discretize(frame)
         for node, disc in self.context.items():
             assert context is not None, "context columns need a context frame"
@@ -304,6 +305,13 @@ class BayesNetGenerator(TableGenerator):
         codes = self.net.sample(n, rng, evidence) if self.net.nodes else {}
         return pd.DataFrame({c: self.discretizers[c].decode(codes[c], rng).to_numpy() for c in columns},
                             index=pd.RangeIndex(n))
+
+    def _bounds(self, column: str) -> tuple[float, float, float] | None:
+        """The range a number column's type holds (None for counts, gaps and dates)."""
+        unit = self.units.get(column) or ""
+        if not (unit == "int" or unit.startswith("decimal:")) or column not in {c.name for c in self.table.columns}:
+            return None
+        return type_range(self.table.column(column).type)
 
     def null_shares(self, n: int = 20_000, seed: int = 0) -> dict[str, float]:
         """The share of rows each column's NULL state gets in ``n`` rows drawn from the network, parent

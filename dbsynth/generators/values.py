@@ -111,19 +111,21 @@ def _name_range(col: Column, kind: TypeKind) -> tuple[float, float]:
     return 0, 1000
 
 
-def _numeric_bounds(spec: ValueSpec, t: ColumnType, n: int) -> tuple[float, float]:
-    """The range to draw from: the name's range met with the CHECK domain, inside the type."""
+def type_range(t: ColumnType) -> tuple[float, float, float]:
+    """The lowest and highest value the type holds, and its step (integer width, numeric precision)."""
     if t.kind is TypeKind.INTEGER:
         bits = t.bits or 32
-        type_lo, type_hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-        step = 1.0
-    elif t.kind is TypeKind.DECIMAL and t.precision:
+        return float(-(2 ** (bits - 1))), float(2 ** (bits - 1) - 1), 1.0
+    if t.kind is TypeKind.DECIMAL and t.precision:
         scale = t.scale or 0
         type_hi = 10.0 ** (t.precision - scale) - 10.0 ** -scale
-        type_lo = -type_hi
-        step = 10.0 ** -scale
-    else:
-        type_lo, type_hi, step = -1e15, 1e15, 10.0 ** -(t.scale or 2)
+        return -type_hi, type_hi, 10.0 ** -scale
+    return -1e15, 1e15, 10.0 ** -(t.scale or 2)
+
+
+def _numeric_bounds(spec: ValueSpec, t: ColumnType, n: int) -> tuple[float, float]:
+    """The range to draw from: the name's range met with the CHECK domain, inside the type."""
+    type_lo, type_hi, step = type_range(t)
     lo, hi = _name_range(spec.column, t.kind)
     if spec.unique and t.kind is TypeKind.INTEGER:
         hi = max(hi, lo + 20 * n)

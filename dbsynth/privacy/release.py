@@ -63,7 +63,7 @@ def threshold(sens: float, sigma: float, delta_t: float) -> float:
 
 
 def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object, ...] | None, node: str,
-                   budget: TableBudget, parts: int) -> Discretizer:
+                   budget: TableBudget, parts: int, bounds: tuple[float, float, float] | None = None) -> Discretizer:
     """A discretiser whose every data-dependent part is released under DP.
 
     - Public domains (enum labels, booleans) need no budget; children-per-parent counts use fixed
@@ -102,13 +102,17 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
         return Discretizer("values", values=tuple(kept) or (None,), has_null=True)
     grid = _grid(unit)
     x = _numeric(present, unit)
+    # only cells the column's type can hold (a smallint's noise-born cell at -10⁸ failed the write)
+    fits = np.ones(len(grid) - 1, dtype=bool) if bounds is None else \
+        (grid[:-1] >= bounds[0]) & (grid[1:] <= bounds[1] + bounds[2])
     # the public grid finds where the values lie. A decimal column's values repeat at its scale's
     # precision (prices at 0.99, 2.99): a second histogram over ~50 finer cells inside each kept cell
     # finds them, a value's whole count in one cent-wide cell; it gets 1/4 of the column's ρ. Dates
     # and other numbers spread over the fine cells, where splitting ρ cost more than the finer
     # shape gained (Pagila at ε = 1: column shapes 0.81 refined against 0.86 not).
     refine = unit.startswith("decimal:")
-    coarse, coarse_mass = _noisy_cells(x, grid, sens, rho * 3 / 4 if refine else rho, budget, f"domain {node}")
+    coarse, coarse_mass = _noisy_cells(x, grid, sens, rho * 3 / 4 if refine else rho, budget, f"domain {node}",
+                                       within=fits)
     if len(coarse) == 0:
         return Discretizer("values", values=(None,), has_null=True)
     if not refine:

@@ -2,41 +2,121 @@
 
 The privacy unit is a row of a private *root* table (a private table with no FK to another private
 table — for Pagila with its catalogue marked public: a customer) together with every private row
-that references it, directly or transitively (their rentals and payments). Learning keeps at most
-``cap`` children per parent on every private FK edge, so one unit contributes at most
+that references it, directly or transitively (their rentals and payments). Before anything is
+learned, :func:`bound_units` goes through the private tables parents first and
 
-    Δ(root) = 1,   Δ(T) = Σ over T's FKs to private parents P of Δ(P) · cap
+1. drops rows whose private parent row was dropped (else the lines of a customer's capped-away
+   invoices would still count: a customer with ten invoices of five lines each would add 50 lines,
+   not the 25 the bound promises);
+2. drops rows whose private FKs lead to different persons of the same root (a payment by one
+   customer for another customer's rental belongs to both: removing either person would change
+   which of the other's rows survive capping);
+3. keeps at most ``cap`` children per parent on every private FK edge, chosen at random.
 
-rows to table T: the per-unit sensitivity every mechanism on T uses. Public tables (``--public``:
-small, non-personal lookup data such as ``country`` or ``language``) are learned without noise and
-spend no budget. Every table is private unless named public.
+Then one person of root R contributes at most
+
+    Δ_R(R) = 1,   Δ_R(T) = min over T's NOT NULL FKs to private parents P whose every row has a
+                            person of R, of Δ_R(P) · cap (each of their rows in T hangs below one of
+                            their rows in P), else the sum of Δ_R(P) · cap over T's FKs that reach R
+
+rows to table T, and
+Δ(T) = max over roots of Δ_R(T) is the per-unit sensitivity every mechanism on T uses. Where a
+table's rows reach persons of two roots (a rental: a customer and a staff member, when both are
+private), removing one of them can still change which of the other's rows are kept;
+``dbsynth fit`` names those tables and warns that their bound is not proven.
+Public tables (``--public``: small, non-personal lookup data such as ``country`` or ``language``)
+are learned without noise and spend no budget. Every table is private unless named public.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from dbsynth.graph import Plan
-from dbsynth.schema.model import Schema
+from dbsynth.schema.model import ForeignKey, Schema
 
-__all__ = ["DEFAULT_CAP", "cap_children", "contributions", "lookup_candidates"]
+__all__ = ["DEFAULT_CAP", "bound_units", "holdout_mask", "lookup_candidates", "root_contributions"]
 
 DEFAULT_CAP = 5
 
 
-def contributions(schema: Schema, plan: Plan, public: Iterable[str], cap: int) -> dict[str, int]:
-    """Δ per private table (public tables are absent)."""
+def _private_fks(schema: Schema, plan: Plan, key: str, private: Collection[str]) -> list[ForeignKey]:
+    return [fk for fk in schema.table(key).foreign_keys
+            if fk.referred in private and fk.referred != key and not plan.is_deferred(key, fk)]
+
+
+def root_contributions(schema: Schema, plan: Plan, public: Iterable[str], cap: int) -> dict[str, dict[str, int]]:
+    """Δ_R(T) per private table T and each private root R its rows reach (see the module docstring).
+
+    The min over FKs holds only through a NOT NULL FK whose parent rows all have a person of R
+    (``sure``); otherwise a person's rows are bounded by the sum over the FKs that can reach them."""
     public = set(public)
-    out: dict[str, int] = {}
+    out: dict[str, dict[str, int]] = {}
+    sure: dict[str, set[str]] = {}  # roots every row of the table belongs to a person of
     for key in plan.order:
         if key in public:
             continue
-        parents = [fk for fk in schema.table(key).foreign_keys
-                   if fk.referred in out and fk.referred != key and not plan.is_deferred(key, fk)]
-        out[key] = sum(out[fk.referred] * cap for fk in parents) if parents else 1
+        table = schema.table(key)
+        parents = _private_fks(schema, plan, key, out)
+        if not parents:
+            out[key], sure[key] = {key: 1}, {key}
+            continue
+        total: dict[str, int] = {}
+        through: dict[str, int] = {}
+        sure[key] = set()
+        for fk in parents:
+            not_null = not any(table.column(c).nullable for c in fk.columns)
+            for root, d in out[fk.referred].items():
+                total[root] = total.get(root, 0) + d * cap
+                if not_null and root in sure[fk.referred]:
+                    through[root] = min(through.get(root, d * cap), d * cap)
+                    sure[key].add(root)
+        out[key] = {root: min(t, through.get(root, t)) for root, t in total.items()}
+    return out
+
+
+def bound_units(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], private: Collection[str], cap: int,
+                rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """The private tables' frames with every person's contribution bounded (steps 1–3 of the module
+    docstring), parents first; other frames as given."""
+    out = dict(frames)
+    owners: dict[str, dict[str, np.ndarray]] = {}  # table → root → the person (root row position) of each row
+    for key in plan.order:
+        if key not in private:
+            continue
+        frame = frames[key].reset_index(drop=True)
+        fks = _private_fks(schema, plan, key, private)
+        mine: dict[str, np.ndarray] = {key: np.arange(len(frame))} if not fks else {}
+        keep = np.ones(len(frame), dtype=bool)
+        for fk in fks:
+            pos = _parent_positions(frame, out[fk.referred], fk)
+            keep &= pos != -2  # the parent row was dropped
+            for root, person in owners[fk.referred].items():
+                theirs = np.where(pos >= 0, person[np.maximum(pos, 0)], -1) if len(person) else np.full(len(frame), -1)
+                have = mine.get(root, np.full(len(frame), -1))
+                keep &= ~((have >= 0) & (theirs >= 0) & (have != theirs))  # two persons of one root
+                mine[root] = np.where(have >= 0, have, theirs)
+        frame = frame[keep].reset_index(drop=True)
+        mine = {root: person[keep] for root, person in mine.items()}
+        kept = _capped(schema, plan, key, frame, private, cap, rng)
+        out[key] = frame[kept].reset_index(drop=True)
+        owners[key] = {root: person[kept] for root, person in mine.items()}
+    return out
+
+
+def _parent_positions(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey) -> np.ndarray:
+    """Each child row's parent row position in ``parent``: -1 where the FK is NULL, -2 where no
+    parent row has its key."""
+    cols, refs = list(fk.columns), list(fk.referred_columns)
+    left = child.loc[:, cols].astype(object)
+    left.columns = refs
+    right = parent.loc[:, refs].astype(object).assign(_pos=np.arange(len(parent))).drop_duplicates(subset=refs)
+    pos = left.merge(right, how="left", on=refs)["_pos"].to_numpy(dtype=float)
+    out = np.where(np.isnan(pos), -2, pos).astype(np.int64)
+    out[child.loc[:, cols].isna().any(axis=1).to_numpy()] = -1
     return out
 
 
@@ -57,19 +137,18 @@ def lookup_candidates(schema: Schema, plan: Plan) -> list[str]:
     return out
 
 
-def cap_children(schema: Schema, plan: Plan, key: str, frame: pd.DataFrame, private: Iterable[str], cap: int,
-                 rng: np.random.Generator) -> pd.DataFrame:
-    """At most ``cap`` rows per referenced private parent on each private FK, sampled at random."""
-    private = set(private)
-    for fk in schema.table(key).foreign_keys:
-        if fk.referred not in private or fk.referred == key or plan.is_deferred(key, fk):
-            continue
-        order = rng.permutation(len(frame))
+def _capped(schema: Schema, plan: Plan, key: str, frame: pd.DataFrame, private: Collection[str], cap: int,
+            rng: np.random.Generator) -> np.ndarray:
+    """Which rows to keep so that no private parent has more than ``cap`` children, chosen at random."""
+    keep = np.ones(len(frame), dtype=bool)
+    for fk in _private_fks(schema, plan, key, private):
+        idx = np.flatnonzero(keep)
+        order = idx[rng.permutation(len(idx))]
         shuffled = frame.iloc[order]
         rank = shuffled.groupby(list(fk.columns), dropna=False, sort=False).cumcount().to_numpy()
         null = shuffled.loc[:, list(fk.columns)].isna().any(axis=1).to_numpy()
-        frame = shuffled[(rank < cap) | null].sort_index()
-    return frame
+        keep[order[(rank >= cap) & ~null]] = False
+    return keep
 
 
 def holdout_mask(frame: pd.DataFrame, key_columns: list[str], fraction: float, seed: int) -> np.ndarray:

@@ -186,3 +186,48 @@ def test_null_rates_of_learned_columns_come_from_the_network(source_databases: d
                 checked += exact > 0
                 assert exact == 0 or cm.null_rate != pytest.approx(exact, abs=1e-9), (key, cm.name)
     assert checked >= 1  # rental.return_date
+
+
+def test_every_persons_rows_are_bounded(sqlite_database: Callable[..., str], tmp_path: Path) -> None:
+    """One customer with 10 invoices of 8 lines, and payments that reference a customer and an
+    invoice: capping at 5 keeps at most 5 invoices and 25 lines of the customer (the lines of
+    capped-away invoices go too: 40 stayed before), drops the payment whose two FKs lead to two
+    customers, and Δ of payment is 5 through its NOT NULL customer FK, not 5 + 25."""
+    import numpy as np
+
+    from dbsynth.connect import create_engine
+    from dbsynth.graph import plan
+    from dbsynth.privacy.units import bound_units, root_contributions
+    from dbsynth.schema import reflect
+    from dbsynth.schema.read import read_table
+
+    sql = ["CREATE TABLE customer (id INTEGER PRIMARY KEY);",
+           "CREATE TABLE invoice (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer(id));",
+           "CREATE TABLE line (id INTEGER PRIMARY KEY, invoice_id INTEGER NOT NULL REFERENCES invoice(id));",
+           "CREATE TABLE payment (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer(id),"
+           " invoice_id INTEGER REFERENCES invoice(id));",
+           "INSERT INTO customer VALUES (1), (2);"]
+    sql += [f"INSERT INTO invoice VALUES ({i}, 1);" for i in range(1, 11)] + ["INSERT INTO invoice VALUES (11, 2);"]
+    sql += [f"INSERT INTO line VALUES ({i * 10 + j}, {i});" for i in range(1, 11) for j in range(8)]
+    sql += ["INSERT INTO payment VALUES (1, 1, 1), (2, 2, 1), (3, 2, 11), (4, 1, NULL);"]
+    url = sqlite_database(_write(tmp_path / "units.sql", sql))
+    engine = create_engine(url)
+    schema = reflect(engine)
+    the_plan = plan(schema)
+    frames = {k: read_table(engine, schema.table(k)) for k in the_plan.order}
+    engine.dispose()
+    roots = root_contributions(schema, the_plan, [], 5)
+    assert roots == {"customer": {"customer": 1}, "invoice": {"customer": 5}, "line": {"customer": 25},
+                     "payment": {"customer": 5}}
+    for seed in range(5):
+        out = bound_units(schema, the_plan, frames, roots, 5, np.random.default_rng(seed))
+        kept_invoices = set(out["invoice"]["id"])
+        assert len(out["invoice"][out["invoice"]["customer_id"] == 1]) == 5
+        assert set(out["line"]["invoice_id"]) <= kept_invoices and len(out["line"]) <= 25
+        assert 2 not in set(out["payment"]["id"])  # customer 2 paying customer 1's invoice
+        assert 3 in set(out["payment"]["id"]) and 4 in set(out["payment"]["id"])
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -163,3 +163,24 @@ def test_threshold_bounds_a_units_own_values(sens: float, sigma: float) -> None:
     tau = threshold(sens, sigma, 0.3)
     own = int(sens) * np.ones((200_000, 1)) + rng.normal(0, sigma, (200_000, 1))
     assert (own > tau).any(axis=1).mean() <= 0.3
+
+
+def test_number_domains_stay_inside_the_type() -> None:
+    """A smallint column under noise far above its counts: over 200 fits no released bin leaves
+    [-32768, 32767] (a noise-born cell at -10⁸ once failed the write), while without the type's range
+    some do."""
+    import pandas as pd
+
+    from dbsynth.privacy.budget import TableBudget
+    from dbsynth.privacy.release import dp_discretizer
+
+    values = pd.Series(np.arange(100) % 50 + 60)
+    outside = {True: 0, False: 0}
+    for seed in range(200):
+        for bounded in (True, False):
+            budget = TableBudget(Accountant(1.0, 1e-6), "t", 1e-5, {"n": 5.0}, np.random.default_rng(seed))
+            d = dp_discretizer(values, "int", labels=None, node="n", budget=budget, parts=1,
+                               bounds=(-32768.0, 32767.0, 1.0) if bounded else None)
+            if d.kind == "bins" and (d.edges[0] < -32768 or d.edges[-1] > 32768):
+                outside[bounded] += 1
+    assert outside[True] == 0 and outside[False] > 0
