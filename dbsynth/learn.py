@@ -243,9 +243,8 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
     equal_pairs = [(fk, c) for fk in rule_fks for c in learned
                    if any(pc.name == c and pc.kind in LEARNED and pc.kind is not ColumnKind.CONSTANT
                           for pc in tables[fk.referred].columns)] if private else []
-    releases = (sum(1 for c in cols if c.kind not in LEARNED and table.column(c.name).nullable)
-                + len(nullable_fks)
-                + 2 * len(order_pairs) + len(equal_pairs)) if private else 0
+    counts_out = (sum(1 for c in cols if c.kind not in LEARNED and table.column(c.name).nullable)
+                  + len(nullable_fks)) if private else 0  # NULL rates; rule tests come on top
     labels = {c: _public_domain(table.column(c)) for c in units
               if not c.startswith("#") and table.column(c).type.kind in (TypeKind.ENUM, TypeKind.BOOLEAN)}
     # under DP the context is a data-independent choice: the parent's first learned columns
@@ -253,14 +252,19 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
                   if cm.kind in LEARNED and cm.kind is not ColumnKind.CONSTANT
                   and cm.name not in {hi for hi, _ in tables[primary.referred].gaps}][:MAX_CONTEXT] \
         if budget is not None and primary is not None and len(frame) else []
-    if budget is not None:  # spend the table's ρ only on the parts it has
-        private_nodes = [n for n in units if sens[n] > 0] + (dp_context if own_delta > 0 else [])
-        budget.use([part for part, used in (
-            ("scalars", private and releases > 0),
-            ("domain", any(sens[c] > 0 and needs_domain(units[c], labels.get(c)) for c in units)),
-            ("structure", bool(private_nodes) and structure_picks(len(dp_context), len(units)) > 0),
-            ("cpt", bool(private_nodes))) if used])
-    scalars = _Scalars(budget, own_delta, releases)
+    private_nodes = [n for n in units if sens[n] > 0] + (dp_context if own_delta > 0 else [])
+
+    def scalars_for(releases: int) -> _Scalars:
+        """Spend the table's ρ only on the parts it has (the scalars when ``releases`` > 0)."""
+        if budget is not None:
+            budget.use([part for part, used in (
+                ("scalars", private and releases > 0),
+                ("domain", any(sens[c] > 0 and needs_domain(units[c], labels.get(c)) for c in units)),
+                ("structure", bool(private_nodes) and structure_picks(len(dp_context), len(units)) > 0),
+                ("cpt", bool(private_nodes))) if used])
+        return _Scalars(budget, own_delta, releases)
+
+    scalars = scalars_for(counts_out + 2 * len(order_pairs) + len(equal_pairs))
     rule_notes: tuple[str, ...] = ()
     threshold = 3 * scalars.sigma
     if private and (order_pairs or equal_pairs) and threshold > RULE_TOLERANCE * max(n_rows, 1.0):
@@ -268,6 +272,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
                       f"reaches up to {own_delta:,.0f} of this table's rows) swamps its ~{n_rows:,.0f} rows; "
                       "mark lookup tables --public, lower --cap or raise --epsilon",)
         order_pairs, equal_pairs = [], []
+        scalars = scalars_for(counts_out)  # the tests' share goes to the NULL rates, or to the other parts
     # orderings between dates first: each one found is learned as a gap (see learned_gaps)
     dates = [c for c, dated in ordered.items() if dated]
     if private:
