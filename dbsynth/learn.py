@@ -154,13 +154,13 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
     slots = sum(profile_slots(schema.table(key), c) for key in delta_of for c in learnable[key])
     profile_rho = PROFILE_SHARE * accountant.total_rho / slots if slots else 0.0
-    profiles = {key: [_dp_profile(schema.table(key), c, frames[key][c.name], delta_of[key], profile_rho, accountant,
-                                  noise_rng) if key in delta_of else ColumnModel.profile(schema.table(key), c,
-                                                                                         frames[key][c.name])
+    rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant, noise_rng)
+    profiles = {key: [_dp_profile(schema.table(key), c, frames[key][c.name], delta_of[key], profile_rho,
+                                  rows_of[key], accountant, noise_rng) if key in delta_of
+                      else ColumnModel.profile(schema.table(key), c, frames[key][c.name])
                       for c in learnable[key]]
                 for key in the_plan.order}
-    rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant, noise_rng)
-    # what the kinds and row counts left, per table in proportion to its private nodes × Δ (see
+    # what the row counts and kinds left, per table in proportion to its private nodes × Δ (see
     # _private_nodes, dbsynth.privacy.budget)
     weight = {key: _private_nodes(schema, the_plan, key, profiles[key], children, delta_of) for key in the_plan.order}
     total_weight = sum(weight.values())
@@ -402,11 +402,12 @@ def _row_counts(frames: dict[str, pd.DataFrame], delta_of: dict[str, int], rho: 
     return out
 
 
-def _dp_profile(table: Table, column: Column, values: pd.Series, sensitivity: float, rho: float,
+def _dp_profile(table: Table, column: Column, values: pd.Series, sensitivity: float, rho: float, rows: float,
                 accountant: Accountant, rng: np.random.Generator) -> ColumnModel:
     """A private column's model under DP: its kind and shape from noisy releases; its NULL rate is
     released later (see _fit_table) and its text lengths never."""
-    kind = dp_kind(table, column, values, sensitivity=sensitivity, rho=rho, accountant=accountant, rng=rng)
+    kind = dp_kind(table, column, values, sensitivity=sensitivity, rho=rho, rows=rows, accountant=accountant,
+                   rng=rng)
     shape = dp_shape(table, column, values, sensitivity=sensitivity, rho=rho, accountant=accountant, rng=rng) \
         if kind is ColumnKind.SHAPE else None
     return ColumnModel(column.name, ColumnKind.TEXT if kind is ColumnKind.SHAPE and shape is None else kind, 0.0,

@@ -5,8 +5,9 @@ by its content) chooses the mechanisms that run on it and is written to the mode
 release like any other. Before the budget is split, :data:`PROFILE_SHARE` of ρ buys every private
 column a Gaussian release of the counts :class:`~dbsynth.semantics.KindStats` holds (each changes by
 at most Δ when one person comes or goes), and the kind follows from the noisy counts by the rules
-exact learning uses. Where the noise swamps a column's rows nothing is judged from its values: a
-string is free text, other types keep the kind their type gives. An identifier's shape
+exact learning uses. Where the noise would swamp a column's rows (judged from the table's released
+row count, before anything is spent) nothing is judged from its values: a string is free text,
+other types keep the kind their type gives. An identifier's shape
 (``AAA-99999``) is released like a category value, above a noisy threshold, without the literal
 characters exact learning keeps.
 """
@@ -50,19 +51,22 @@ def thresholdable(table: Table, column: Column) -> bool:
     return profile_slots(table, column) > 0 and column.type.kind not in (TypeKind.ENUM, TypeKind.BOOLEAN)
 
 
-def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: float, rho: float,
+def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: float, rho: float, rows: float,
             accountant: Accountant, rng: np.random.Generator) -> ColumnKind:
     """The column's kind from noisy counts of its (capped) values; ``sensitivity`` is Δ, the rows one
-    person reaches in the table."""
+    person reaches in the table, ``rows`` its released row count: where the noise would swamp them
+    nothing is released (and ρ is left to the tables)."""
     fixed = schema_kind(table, column)
     if fixed is not None:
         return fixed
     strings = column.type.kind is TypeKind.STRING
     names = KindStats.STRING_FIELDS if strings else KindStats.OTHER_FIELDS
-    exact = KindStats.of(values, strings=strings, sample=None)
     sens = sensitivity * math.sqrt(len(names))  # every count moves by at most Δ
-    noisy = gaussian(np.array([getattr(exact, n) for n in names], dtype=float), sens, rho, rng)
     sigma = gaussian_sigma(sens, rho)
+    if rows < JUDGED * sigma:
+        return ColumnKind.TEXT if strings else type_kind(column)
+    exact = KindStats.of(values, strings=strings, sample=None)
+    noisy = gaussian(np.array([getattr(exact, n) for n in names], dtype=float), sens, rho, rng)
     accountant.spend(table.key, f"profile {column.name}", "gaussian", rho, sensitivity=sens, scale=sigma)
     released = dict(zip(names, noisy.tolist(), strict=True))
     if released["present"] < JUDGED * sigma:  # swamped: nothing is judged from the values
