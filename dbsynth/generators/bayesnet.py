@@ -105,12 +105,20 @@ class BayesNet:
         pair = {(a, b): mutual_information(codes[a], cards[a], [codes[b]], [cards[b]])
                 for a in names_all for b in names_all if a != b}
         placed = [Node(c, cards[c]) for c in context]
-        todo = [c for c in codes if c not in context]
-        parts = len(todo)
-        picks = structure_picks(len(context), len(todo))
 
         def delta(nodes: tuple[str, ...]) -> float:
             return max((budget.node_sensitivity.get(x, 0.0) for x in nodes), default=0.0) if budget else 0.0
+
+        # under DP the exact nodes (a public table's own columns beside its private children counts)
+        # are placed first, with exact parents only: then only the private nodes split the structure
+        # and CPT shares, and all of both is spent (public tables spent 35-65% of theirs)
+        todo = sorted((c for c in codes if c not in context), key=lambda c: delta((c,)) > 0) \
+            if budget is not None else [c for c in codes if c not in context]
+        exact = [c for c in todo if budget is not None and delta((c,)) == 0]
+        private = [c for c in todo if c not in exact]
+        parts = len(private) if budget is not None else len(todo)
+        picks = structure_picks(len(context) + len(exact), len(private)) if budget is not None \
+            else structure_picks(len(context), len(todo))
 
         def useful(x: str, parents: tuple[str, ...], configs: int) -> bool:
             """θ-usefulness (PrivBayes): a noisy CPT is worth having only while each cell can expect
@@ -121,18 +129,24 @@ class BayesNet:
             return n_cfg / (configs * cards[x]) >= THETA * sigma
 
         if not placed and todo:
-            if budget is not None and any(budget.private(x) for x in todo):
+            if budget is not None and not exact and any(budget.private(x) for x in todo):
                 first = todo[int(budget.rng.integers(len(todo)))]
             else:  # start from the node that shares most information with the others
-                first = max(todo, key=lambda c: sum(pair[(c, o)] for o in todo if o != c))
+                pool = exact or todo
+                first = max(pool, key=lambda c: sum(pair[(c, o)] for o in pool if o != c))
             placed.append(_node(first, (), codes, cards, budget, delta((first,)), parts, first in not_null))
             todo.remove(first)
         while todo:
             names = [p.name for p in placed]
             options: list[tuple[float, str, tuple[str, ...]]] = []
-            for x in todo:
-                ranked = sorted((-pair[(x, p)], p) for p in names)
-                candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]] if budget is None else names
+            phase = [c for c in todo if c in exact] or todo  # the exact nodes first, among themselves
+            for x in phase:
+                if x in exact:  # exact parents only, chosen exactly
+                    ranked = sorted((-pair[(x, p)], p) for p in names if delta((p,)) == 0)
+                    candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]]
+                else:
+                    ranked = sorted((-pair[(x, p)], p) for p in names)
+                    candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]] if budget is None else names
                 options.append((0.0, x, ()))
                 for size in range(1, min(k, len(candidates)) + 1):
                     for parents in itertools.combinations(candidates, size):
