@@ -251,7 +251,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
     dp_context = [cm.name for cm in tables[primary.referred].columns
                   if cm.kind in LEARNED and cm.kind is not ColumnKind.CONSTANT
                   and cm.name not in {hi for hi, _ in tables[primary.referred].gaps}][:MAX_CONTEXT] \
-        if budget is not None and primary is not None and len(frame) else []
+        if budget is not None and primary is not None else []
     private_nodes = [n for n in units if sens[n] > 0] + (dp_context if own_delta > 0 else [])
 
     def scalars_for(releases: int) -> _Scalars:
@@ -289,7 +289,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
     probe = BayesNetGenerator(table, units=units, k=k, labels=labels)
     context: list[tuple[str, str]] = []
     context_frame = pd.DataFrame(index=frame.index)
-    if primary is not None and len(frame):
+    if primary is not None and (private or len(frame)):  # under DP even an empty table is not told apart
         parent = tables[primary.referred]
         joined = _join_parent(frame, frames[primary.referred], primary)
         if budget is None:
@@ -329,7 +329,7 @@ def _fit_table(schema: Schema, the_plan: Plan, key: str, frames: dict[str, pd.Da
         means.append((node, child, mean))
     # rows without their primary parent: the primary FK's NULL rate, released once above
     null_parent_rate = min(fk_nulls[fk_id(key, primary)], MAX_NULL_PARENT) \
-        if primary is not None and len(frame) else 0.0
+        if primary is not None and (private or len(frame)) else 0.0
     equalities: list[tuple[str, str, str, str]] = []
     dependencies: tuple[tuple[str, str, tuple[tuple[Any, Any], ...]], ...] = ()  # exact fits only
     aggregates: list[tuple[str, str, str, str]] = []  # exact fits only

@@ -233,3 +233,21 @@ def test_every_persons_rows_are_bounded(sqlite_database: Callable[..., str], tmp
 def _write(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def test_an_empty_private_table_releases_what_a_neighbour_would(sqlite_database: Callable[..., str],
+                                                                 tmp_path: Path) -> None:
+    """Neighbouring databases (one invoice or none) release the same things at the same cost: the
+    ledger's entries match one for one. Before, an empty table skipped its parent context and the
+    primary FK's NULL share, so the ledger itself told the two apart."""
+    def fitted(invoices: int) -> list[tuple[str, str, str, float]]:
+        sql = ["CREATE TABLE customer (id INTEGER PRIMARY KEY, tier TEXT NOT NULL, score INTEGER);",
+               "CREATE TABLE invoice (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customer(id),"
+               " total NUMERIC(8,2));"]
+        sql += [f"INSERT INTO customer VALUES ({i}, '{'ab'[i % 2]}', {i});" for i in range(1, 300)]
+        sql += [f"INSERT INTO invoice VALUES ({i}, 1, 9.99);" for i in range(1, invoices + 1)]
+        model = dbsynth.fit(sqlite_database(_write(tmp_path / f"n{invoices}.sql", sql)), epsilon=1.0, seed=1)
+        assert model.privacy is not None
+        return [(e.table, e.component, e.mechanism, round(e.rho, 15)) for e in model.privacy.entries]
+
+    assert fitted(0) == fitted(1)
