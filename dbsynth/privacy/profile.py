@@ -34,11 +34,14 @@ PROFILE_SHARE = 0.05  # of the fit's ρ, for the kinds of private columns; what 
 # themselves card numbers came out as categories and constants, and Chinook's invoice columns as
 # personal data, one fit in three
 JUDGED = 10
+MIN_CONSTANT_ROWS = 20  # rows of a shape below which no character is called constant (as in exact learning)
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_DIGITS = "0123456789"
 
 
 def profile_slots(table: Table, column: Column) -> int:
     """Releases a private column may need to decide its kind: none when the schema decides, one for
-    its counts, one more for a string's shape."""
+    its counts, one more for a string's shape (the shape and its constant characters)."""
     if schema_kind(table, column) is not None:
         return 0
     return 2 if column.type.kind is TypeKind.STRING else 1
@@ -80,8 +83,11 @@ def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: flo
 def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: float, rho: float,
              accountant: Accountant, rng: np.random.Generator) -> str | None:
     """The most common shape among those whose noisy count clears the threshold (a δ_t release, as
-    for category values), or ``None`` when none does."""
-    counts = values.dropna().astype(str).map(shape_of).value_counts()
+    for category values), or ``None`` when none does; then its constant characters (``ORD`` of
+    ``ORD-12345``, see :func:`_constant_characters`). Each of the two gets half of ``rho``."""
+    rho /= 2
+    text = values.dropna().astype(str)
+    counts = text.map(shape_of).value_counts()
     sigma = gaussian_sigma(sensitivity, rho)
     delta_t = accountant.threshold_delta
     tau = threshold(sensitivity, sigma, delta_t)
@@ -91,4 +97,39 @@ def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: fl
     best = int(np.argmax(noisy)) if len(noisy) else -1
     if best < 0 or noisy[best] <= tau:
         return None
-    return str(counts.index[best]).replace("\\", "\\\\")  # a literal backslash, escaped as shapes escape
+    shape = str(counts.index[best])
+    same = text[text.map(shape_of) == shape]
+    constant = _constant_characters(table, column, same, shape, float(noisy[best]), sensitivity=sensitivity,
+                                    rho=rho, accountant=accountant, rng=rng)
+    return "".join("\\" + constant[i] if i in constant else "\\\\" if ch == "\\" else ch
+                   for i, ch in enumerate(shape))  # literals escaped as exact shapes escape them
+
+
+def _constant_characters(table: Table, column: Column, same: pd.Series, shape: str, rows: float, *,
+                         sensitivity: float, rho: float, accountant: Accountant,
+                         rng: np.random.Generator) -> dict[int, str]:
+    """The letter or digit positions of ``shape`` that (nearly) every value of it shares, from one
+    Gaussian release of a histogram per position over the public alphabet (no threshold needed: the
+    alphabet is public). A person's Δ rows move each position's histogram by at most Δ, so the whole
+    release by Δ·√positions. A position is constant when its top noisy count exceeds 90% of the
+    shape's noisy row count by σ; exact learning asks for 99%, which the noise would rarely let
+    through."""
+    positions = [i for i, ch in enumerate(shape) if ch in "A9"]
+    if not positions or rows < MIN_CONSTANT_ROWS:
+        return {}
+    alphabets = {i: _LETTERS if shape[i] == "A" else _DIGITS for i in positions}
+    hist = np.concatenate([same.str[i].value_counts().reindex(list(alphabets[i]), fill_value=0).to_numpy(dtype=float)
+                           for i in positions])
+    sens = sensitivity * math.sqrt(len(positions))
+    noisy = gaussian(hist, sens, rho, rng)
+    sigma = gaussian_sigma(sens, rho)
+    accountant.spend(table.key, f"shape characters {column.name}", "gaussian histogram", rho, sensitivity=sens,
+                     scale=sigma)
+    out, start = {}, 0
+    for i in positions:
+        cells = noisy[start:start + len(alphabets[i])]
+        top = int(np.argmax(cells))
+        if cells[top] > 0.9 * rows + sigma:
+            out[i] = alphabets[i][top]
+        start += len(alphabets[i])
+    return out
