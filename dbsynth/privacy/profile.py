@@ -87,7 +87,8 @@ def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: fl
     ``ORD-12345``, see :func:`_constant_characters`). Each of the two gets half of ``rho``."""
     rho /= 2
     text = values.dropna().astype(str)
-    counts = text.map(shape_of).value_counts()
+    shapes = text.map(shape_of)
+    counts = shapes.value_counts()
     sigma = gaussian_sigma(sensitivity, rho)
     delta_t = accountant.threshold_delta
     tau = threshold(sensitivity, sigma, delta_t)
@@ -98,7 +99,7 @@ def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: fl
     if best < 0 or noisy[best] <= tau:
         return None
     shape = str(counts.index[best])
-    same = text[text.map(shape_of) == shape]
+    same = text[shapes == shape]
     constant = _constant_characters(table, column, same, shape, float(noisy[best]), sensitivity=sensitivity,
                                     rho=rho, accountant=accountant, rng=rng)
     return "".join("\\" + constant[i] if i in constant else "\\\\" if ch == "\\" else ch
