@@ -19,13 +19,12 @@ Then one person of root R contributes at most
                             person of R, of Δ_R(P) · cap (each of their rows in T hangs below one of
                             their rows in P), else the sum of Δ_R(P) · cap over T's FKs that reach R
 
-rows to table T, and
-Δ(T) = max over roots of Δ_R(T) is the per-unit sensitivity every mechanism on T uses. Where a
-table's rows reach persons of two roots (a rental: a customer and a staff member, when both are
-private), removing one of them can still change which of the other's rows are kept;
-``dbsynth fit`` names those tables and warns that their bound is not proven.
-Public tables (``--public``: small, non-personal lookup data such as ``country`` or ``language``)
-are learned without noise and spend no budget. Every table is private unless named public.
+rows to table T, and Δ(T) = max over roots of Δ_R(T) is the per-unit sensitivity every mechanism
+on T uses. Where a table's rows reach persons of two roots (a rental: a customer and a staff
+member, when both are private), removing one of them can still change which of the other's rows
+are kept; ``dbsynth fit`` names those tables and warns that their bound is not proven. Public
+tables (``--public``: small, non-personal lookup data such as ``country`` or ``language``) are
+learned without noise and spend no budget. Every table is private unless named public.
 """
 
 from __future__ import annotations
