@@ -112,13 +112,11 @@ class BayesNet:
         # under DP the exact nodes (a public table's own columns beside its private children counts)
         # are placed first, with exact parents only: then only the private nodes split the structure
         # and CPT shares, and all of both is spent (public tables spent 35-65% of theirs)
-        todo = sorted((c for c in codes if c not in context), key=lambda c: delta((c,)) > 0) \
-            if budget is not None else [c for c in codes if c not in context]
+        todo = sorted((c for c in codes if c not in context), key=lambda c: delta((c,)) > 0)  # stable
         exact = [c for c in todo if budget is not None and delta((c,)) == 0]
-        private = [c for c in todo if c not in exact]
-        parts = len(private) if budget is not None else len(todo)
-        picks = structure_picks(len(context) + len(exact), len(private)) if budget is not None \
-            else structure_picks(len(context), len(todo))
+        private = [c for c in todo if c not in exact]  # every node without a budget
+        parts = len(private)
+        picks = structure_picks(len(context) + len(exact), len(private))
 
         def useful(x: str, parents: tuple[str, ...], configs: int) -> bool:
             """θ-usefulness (PrivBayes): a noisy CPT is worth having only while each cell can expect

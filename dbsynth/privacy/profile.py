@@ -7,9 +7,9 @@ column a Gaussian release of the counts :class:`~dbsynth.semantics.KindStats` ho
 at most Δ when one person comes or goes), and the kind follows from the noisy counts by the rules
 exact learning uses. Where the noise would swamp a column's rows (judged from the table's released
 row count, before anything is spent) nothing is judged from its values: a string is free text,
-other types keep the kind their type gives. An identifier's shape
-(``AAA-99999``) is released like a category value, above a noisy threshold, without the literal
-characters exact learning keeps.
+other types keep the kind their type gives. An identifier's shape (``AAA-99999``) is released like a
+category value, above a noisy threshold, and its constant characters (``ORD``) from noisy
+histograms over the public alphabet.
 """
 
 from __future__ import annotations
@@ -66,14 +66,15 @@ def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: flo
     names = KindStats.STRING_FIELDS if strings else KindStats.OTHER_FIELDS
     sens = sensitivity * math.sqrt(len(names))  # every count moves by at most Δ
     sigma = gaussian_sigma(sens, rho)
+    swamped = ColumnKind.TEXT if strings else type_kind(column)  # nothing judged from the values
     if rows < JUDGED * sigma:
-        return ColumnKind.TEXT if strings else type_kind(column)
+        return swamped
     exact = KindStats.of(values, strings=strings, sample=None)
     noisy = gaussian(np.array([getattr(exact, n) for n in names], dtype=float), sens, rho, rng)
     accountant.spend(table.key, f"profile {column.name}", "gaussian", rho, sensitivity=sens, scale=sigma)
     released = dict(zip(names, noisy.tolist(), strict=True))
-    if released["present"] < JUDGED * sigma:  # swamped: nothing is judged from the values
-        return ColumnKind.TEXT if strings else type_kind(column)
+    if released["present"] < JUDGED * sigma:
+        return swamped
     if strings:
         released["sampled"], released["sample_distinct"] = released["present"], released["distinct"]
     stats = KindStats(**{f.name: released.get(f.name, 0.0) for f in fields(KindStats)})
