@@ -1,4 +1,4 @@
-"""The benchmarks' shared set-up: Pagila and Chinook from ../shared/datasets loaded into scratch
+"""The benchmarks' shared set-up: Pagila and Chinook from datasets/ loaded into scratch
 PostgreSQL databases that are dropped when the run ends."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 
 
 @dataclass

@@ -3,7 +3,7 @@ scale 1 and 10, plus raw Bayesian-network sampling speed on a 10-column table â€
 
     python benchmarks/fit_generate.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
 
-Loads both datasets from ../shared/datasets into scratch databases and drops them afterwards.
+Loads both datasets from datasets/ into scratch databases and drops them afterwards.
 """
 
 from __future__ import annotations

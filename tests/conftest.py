@@ -20,7 +20,7 @@ from pytest_postgresql.janitor import DatabaseJanitor
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
-DATASETS = ROOT.parent / "shared" / "datasets"
+DATASETS = ROOT / "datasets"
 SHOP_SQL = ROOT / "examples" / "shop.sql"
 PG = {"host": os.environ.get("DBSYNTH_PG_HOST", "127.0.0.1"), "port": 5432, "user": "postgres"}
 MARIA = {"host": os.environ.get("DBSYNTH_MARIADB_HOST", "127.0.0.1"), "port": 3306, "user": "root"}
