@@ -1,8 +1,16 @@
 """The ``dbsynth`` command: thin typer commands over the library API.
 
-Data goes to stdout, progress and logs to stderr. Exit codes: 0 success; 1 a
-:class:`DbsynthError` (one line on stderr; ``--debug`` shows the traceback); 2 a command-line usage
-error — and for ``dbsynth check``, 1 compatible drift (warnings) and 2 incompatible drift.
+Data goes to stdout, progress and logs to stderr. Errors are one line on stderr (``--debug``, given
+anywhere on the line, shows the traceback). Exit codes:
+
+====  =====================================================================================
+0     success
+1     runtime error: the database, a constraint, the write (the target is left as it was)
+2     usage error: a bad option, argument, URL form or model file
+3     ``dbsynth check``: additive drift that ``generate`` follows
+4     ``dbsynth check``: breaking drift (refit the model)
+130   interrupted (Ctrl-C); nothing was written
+====  =====================================================================================
 """
 
 from __future__ import annotations
@@ -13,12 +21,14 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -42,7 +52,9 @@ from dbsynth.privacy.units import DEFAULT_CAP, lookup_candidates
 __all__ = ["app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Seed relational databases with synthetic data.")
+                  help="Seed relational databases with synthetic data.\n\nExit codes: 0 success; 1 runtime error "
+                       "(database, constraint, write); 2 usage error; check: 3 additive drift, 4 breaking drift; "
+                       "130 interrupted.")
 err = Console(stderr=True)
 out = Console()
 _state = {"debug": False}
@@ -220,6 +232,7 @@ def fit_cmd(
     seed_: Annotated[int, typer.Option("--seed", help="Seed of the privacy noise and the holdout split.")] = 0,
 ) -> None:
     """Learn a model of a database and save it as a model file (no row of it is stored)."""
+    model_io.check_output(output)
     model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, public=public or [], cap=cap,
                       holdout=holdout, seed=seed_)
     model_io.save(model, output)
@@ -305,8 +318,6 @@ def generate_cmd(
     default, per_table = parse_rows(rows or [])
     if default is not None:
         raise UsageError("generate takes --rows TABLE=N (a model knows its own sizes; use --scale)")
-    if target is None and to_dir is None:
-        raise UsageError("give --target URL or --to-dir DIR")
     model = model_io.load(model_path)
     _with_progress(lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
@@ -321,8 +332,8 @@ def check_cmd(
     against: Annotated[str, typer.Option("--against", help="Database URL whose schema to compare.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Schema drift between a model and a live database. Exit 0: unchanged; 1: compatible (generate
-    fills the additions schema-only); 2: incompatible (refit, or generate refuses)."""
+    """Schema drift between a model and a live database. Exit 0: unchanged; 3: additive drift (generate
+    fills the additions schema-only); 4: breaking drift (refit, or generate refuses); 1 and 2: an error."""
     model = model_io.load(model_path)
     found = check_drift(model, against)
     if as_json:
@@ -332,8 +343,8 @@ def check_cmd(
             style = "red" if change.severity == "error" else "yellow"
             out.print(f"[{style}]{change.severity}[/{style}] {change.describe()}", highlight=False)
         verdict = {0: "[green]no drift[/green]: the model matches the database",
-                   1: "[yellow]compatible[/yellow]: generate fills the additions schema-only",
-                   2: "[red]incompatible[/red]: refit the model on the migrated database"}[found.exit_code]
+                   3: "[yellow]compatible[/yellow]: generate fills the additions schema-only",
+                   4: "[red]incompatible[/red]: refit the model on the migrated database"}[found.exit_code]
         out.print(verdict)
     raise typer.Exit(found.exit_code)
 
@@ -405,12 +416,33 @@ def demo(
     out.print(f"Look inside: sqlite3 {out_path} 'SELECT * FROM customer LIMIT 5'")
 
 
-def main() -> None:
-    """Console entry point: usage errors are typer's; our errors are one line and exit 1."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: every failure is one line on stderr and an exit code (module docstring)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args:  # accepted anywhere, not only before the subcommand
+        args = ["--debug", *(a for a in args if a != "--debug")]
+        _state["debug"] = True
     try:
-        app()
+        app(args, prog_name="dbsynth")  # typer prints its own usage errors and exits 2
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except DbsynthError as exc:
         if _state["debug"]:
             raise
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        code = 2 if isinstance(exc, UsageError) else 1
+    except Exception as exc:  # a bug: still one line, and the way to the traceback
+        if _state["debug"]:
+            raise
+        err.print(f"[red]error:[/red] unexpected {type(exc).__name__}: {escape(str(exc))} (a bug in dbsynth; "
+                  "rerun with --debug and report the traceback)", highlight=False, soft_wrap=True)
+        code = 1
+    if code == 130:  # typer turns Ctrl-C into exit code 130
+        code = _interrupted()
+    sys.exit(code)
+
+
+def _interrupted() -> int:
+    err.print("interrupted; nothing was written", highlight=False)
+    return 130

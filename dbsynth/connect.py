@@ -6,6 +6,8 @@ Users type ``postgresql://…`` and ``mysql://…``; we map those to the drivers
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -25,6 +27,10 @@ _EXTRAS = {"pymysql": "dbsynth[mysql]", "psycopg": "dbsynth", "psycopg2": "psyco
 
 def normalise_url(url: str | URL) -> URL:
     """Parse ``url`` and pick dbsynth's driver for a bare ``postgresql://``/``mysql://`` scheme."""
+    if isinstance(url, str) and url.partition("://")[2].split("/", 1)[0].count("@") > 1:
+        # user:p@ss@host parses as password 'p' at host 'ss@host': echoing it would leak part of it
+        raise ConnectError("the database URL's user or password contains '@': percent-encode it as %40 "
+                           "(e.g. postgresql://app:p%40ss@host/db)")
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except ArgumentError as exc:
@@ -45,9 +51,17 @@ def redact(url: str | URL) -> str:
         return "<malformed URL>"
 
 
-def create_engine(url: str | URL, *, check: bool = True) -> Engine:
-    """An engine for ``url``; with ``check`` it opens one connection so bad URLs fail here."""
+def create_engine(url: str | URL, *, check: bool = True, create: bool = False) -> Engine:
+    """An engine for ``url``; with ``check`` it opens one connection so bad URLs fail here.
+
+    An SQLite file that does not exist is an error unless ``create`` (``--create-schema``): SQLite
+    would silently create an empty one, and a mistyped path would look like an empty database.
+    """
     parsed = normalise_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not path.startswith("file:") and not create and not Path(path).exists():
+        raise ConnectError(f"no SQLite database at {path}: check the path (pass --create-schema to create "
+                           "a new file from --schema-from)")
     try:
         engine = sa.create_engine(parsed)
     except NoSuchModuleError as exc:

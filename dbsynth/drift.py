@@ -10,7 +10,9 @@ is a :class:`Change` with a severity:
   type changed or narrowed, a NOT NULL column without a default appeared (the model cannot know its
   values), a column became NOT NULL, or foreign keys changed (the learned relationships are stale).
 
-Exit codes of ``dbsynth check``: 0 no drift, 1 only warnings, 2 any error.
+Exit codes of ``dbsynth check``: 0 no drift, 3 only warnings (additive, followable), 4 any error
+(breaking); 1 and 2 stay what they are for every command, a runtime and a usage error, so a CI
+script can never read an error as a go-ahead.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from dbsynth.errors import DbsynthError
+from dbsynth.errors import DriftError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import Model, TableModel
 from dbsynth.schema.model import Column, Schema, Table
@@ -26,10 +28,6 @@ from dbsynth.schema.model import Column, Schema, Table
 __all__ = ["NEW_TABLE_ROWS", "Change", "Drift", "DriftError", "drift", "follow"]
 
 NEW_TABLE_ROWS = 100  # rows (× scale) of a table the model does not know, unless --rows says otherwise
-
-
-class DriftError(DbsynthError):
-    """The target's schema changed in a way the model cannot follow; refit or migrate."""
 
 
 @dataclass(frozen=True)
@@ -59,17 +57,17 @@ class Drift:
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.errors else 1 if self.changes else 0
+        return 4 if self.errors else 3 if self.changes else 0
 
     def to_json(self) -> dict[str, Any]:
-        status = {0: "unchanged", 1: "compatible", 2: "incompatible"}[self.exit_code]
+        status = {0: "unchanged", 3: "compatible", 4: "incompatible"}[self.exit_code]
         return {"status": status, "exit_code": self.exit_code, "changes": [asdict(c) for c in self.changes]}
 
     def raise_for_errors(self) -> None:
         if self.errors:
-            raise DriftError("the target's schema differs from the model's in ways it cannot follow:\n  "
-                             + "\n  ".join(c.describe() for c in self.errors)
-                             + "\nrefit the model on the migrated database, or migrate the target back")
+            raise DriftError("the target's schema differs from the model's in ways it cannot follow: "
+                             + "; ".join(c.describe() for c in self.errors)
+                             + "; refit the model on the migrated database, or migrate the target back")
 
 
 def _type(c: Column) -> str:

@@ -11,6 +11,7 @@ __all__ = [
     "ConstraintError",
     "CycleError",
     "DbsynthError",
+    "DriftError",
     "TargetNotEmptyError",
     "UnsupportedTypeError",
     "UsageError",
@@ -62,3 +63,7 @@ class TargetNotEmptyError(DbsynthError):
 
 class WriteError(DbsynthError):
     """Writing to the target failed; the transaction was rolled back."""
+
+
+class DriftError(DbsynthError):
+    """The target's schema changed in a way the model cannot follow; refit or migrate."""

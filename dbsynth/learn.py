@@ -105,6 +105,18 @@ def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], chi
     return [name for score, name in scored[:MAX_CONTEXT] if score > 1e-3]
 
 
+def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float) -> None:
+    """Fit parameters a run could not honour are usage errors, raised before the source is read."""
+    if not epsilon > 0:
+        raise UsageError(f"--epsilon must be a positive number or inf (got {epsilon})")
+    if not 0 < delta < 1:
+        raise UsageError(f"--delta must lie strictly between 0 and 1 (got {delta})")
+    if cap < 1:
+        raise UsageError(f"--cap must be at least 1 child per parent (got {cap})")
+    if not 0 <= holdout < 1:
+        raise UsageError(f"--holdout must be a fraction in [0, 1): the share of rows set aside (got {holdout})")
+
+
 def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFAULT_EPSILON,
         delta: float = DEFAULT_DELTA, public: Sequence[str] = (), cap: int = DEFAULT_CAP, k: int = 2,
         seed: int = 0, holdout: float = 0.0, progress: Progress | None = None) -> Model:
@@ -117,6 +129,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     table's rows aside (see :func:`~dbsynth.privacy.units.holdout_mask`), so the privacy report can
     compare the synthetic rows with rows the model never saw.
     """
+    _check_params(epsilon=epsilon, delta=delta, cap=cap, holdout=holdout)
     engine = create_engine(url)
     try:
         schema = reflect(engine, schemas=schemas)
@@ -124,9 +137,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         frames = {key: read_table(engine, schema.table(key)) for key in the_plan.order}
     finally:
         engine.dispose()
-    unknown = [p for p in public if p not in schema]
-    if unknown:
-        raise UsageError(f"--public names unknown table(s) {', '.join(unknown)}")
+    public = [schema.resolve(p, option="--public") for p in public]
     dp = not math.isinf(epsilon)
     roots = root_contributions(schema, the_plan, public, cap) if dp else {}
     delta_of = {key: max(per_root.values()) for key, per_root in roots.items()}  # Δ: the most rows one person adds

@@ -174,14 +174,12 @@ class Model:
                    progress: Progress | None = None) -> Synthesis:
         """Generate every table and enforce its rules; ``checker`` evaluates the CHECKs dbsynth cannot
         translate in the target database (see :mod:`dbsynth.rules.database`)."""
-        if scale < 0 or math.isnan(scale):
-            raise UsageError(f"--scale must be a positive number (got {scale})")
-        rows = dict(rows or {})
-        for name, n in rows.items():
-            if name not in self.tables:
-                raise UsageError(f"--rows names unknown table {name!r}; tables are: {', '.join(self.tables)}")
+        if not (math.isfinite(scale) and scale > 0):
+            raise UsageError(f"--scale must be a positive, finite number (got {scale})")
+        for name, n in (rows or {}).items():
             if n < 0:
                 raise UsageError(f"--rows {name}={n}: a row count must not be negative")
+        rows = {self.schema.resolve(name): n for name, n in (rows or {}).items()}
         the_plan = self.plan
         providers = Providers(locale, seed=seed)
         config = config or Config()

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dbsynth.errors import DbsynthError
+from dbsynth.errors import DbsynthError, UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import Accountant
@@ -27,7 +27,7 @@ from dbsynth.relational import fk_id
 from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
 from dbsynth.semantics import ColumnKind
 
-__all__ = ["FORMAT_VERSION", "load", "save"]
+__all__ = ["FORMAT_VERSION", "check_output", "load", "save"]
 
 FORMAT = "dbsynth-model"
 FORMAT_VERSION = 2  # 2: date gaps (older readers would write the gap seconds as dates); NULL-parent share
@@ -91,12 +91,26 @@ def save(model: Model, path: str | Path) -> Path:
     }
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+    check_output(path)
     tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("model.json", json.dumps(doc, default=_default, indent=1))
-        z.writestr("arrays.npz", buf.getvalue())
-    tmp.replace(path)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr("model.json", json.dumps(doc, default=_default, indent=1))
+            z.writestr("arrays.npz", buf.getvalue())
+        tmp.replace(path)
+    except OSError as exc:
+        raise DbsynthError(f"cannot write the model file {path}: {exc.strerror or exc}") from exc
+    finally:  # interrupted or failed: no half-written file is left behind
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def check_output(path: Path) -> None:
+    """A model file can be written at ``path``: said before a fit spends minutes reading the source."""
+    if path.is_dir():
+        raise UsageError(f"-o {path} is a directory; name a model file, e.g. -o {path / 'model.dbsynth'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"-o {path}: the directory {path.parent} does not exist; create it first")
 
 
 def load(path: str | Path) -> Model:

@@ -15,6 +15,7 @@ from dbsynth import registry
 from dbsynth.config import Config
 from dbsynth.connect import create_engine
 from dbsynth.drift import Drift, drift, follow
+from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
@@ -27,7 +28,7 @@ from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions
 from dbsynth.sinks.files import check_format
-from dbsynth.synthesis import resolve_rows, synthesize
+from dbsynth.synthesis import Synthesis, resolve_rows, synthesize
 
 __all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "seed", "sink_for", "write_model"]
 
@@ -71,6 +72,13 @@ def _check_format(to_dir: Path | None, format: str) -> None:
         check_format(format)
 
 
+def _refuse_empty(synthesis: Synthesis, why: str) -> None:
+    """A run that would write no row at all is a usage error, never a silent success that, with
+    ``--truncate``, would only have emptied the target."""
+    if not any(len(frame) for frame in synthesis.frames.values()):
+        raise UsageError(f"{why}: nothing to write, and the target was left as it was")
+
+
 def sink_for(target: Engine | str | Path, format: str = "csv") -> Sink:
     """PostgreSQL → COPY sink; other databases → SQLAlchemy sink; a directory path → file sink
     (``format``: csv, parquet or sql)."""
@@ -85,10 +93,17 @@ def check_drift(model: Model, url: str) -> Drift:
     """The drift of the database at ``url`` from the schema ``model`` was fitted on."""
     engine = create_engine(url)
     try:
-        return drift(model.schema, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
-                                                                    if t.schema}) or None))
+        return drift(model.schema, _reflect_like(engine, model.schema, require_tables=False))
     finally:
         engine.dispose()
+
+
+def _reflect_like(engine: Engine, schema: Schema, *, require_tables: bool = True) -> Schema:
+    """The target's tables in the schemas ``schema`` covers (on PostgreSQL; elsewhere the URL names
+    the one database), so that tables of other schemas are not taken for additions."""
+    names = (sorted({t.schema or schema.default_schema or "public" for t in schema.tables})
+             if engine.dialect.name == schema.dialect == "postgresql" else None)
+    return reflect(engine, schemas=names, require_tables=require_tables)
 
 
 def inspect_database(url: str, *, schemas: Sequence[str] | None = None) -> Inspection:
@@ -129,15 +144,17 @@ def seed(
     to CSV files there instead of the target database.
     """
     _check_format(to_dir, format)
-    source = create_engine(schema_from or target)
+    if schema_from == "":
+        raise UsageError("--schema-from is empty: give the URL of the database whose schema to seed")
+    source = create_engine(target if schema_from is None else schema_from)
     try:
         schema = reflect(source, schemas=schemas)
     finally:
         source.dispose()
     the_plan = plan(schema)
-    explicit = dict(rows or {})
+    explicit = {schema.resolve(name): n for name, n in (rows or {}).items()}
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
-    engine = None if to_dir is not None else create_engine(target)
+    engine = None if to_dir is not None else create_engine(target, create=create_schema)
     checker = DatabaseChecker(engine) if engine is not None and not create_schema else None
     try:
         t0 = time.perf_counter()
@@ -145,6 +162,7 @@ def seed(
                                providers=Providers(locale, seed=seed), config=config, checker=checker,
                                progress=(lambda t, n: progress("generate", t, n)) if progress else None)
         t1 = time.perf_counter()
+        _refuse_empty(synthesis, "every table gets 0 rows (--rows 0)")
         sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
         report = sink.write(schema, the_plan, synthesis.frames,
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),
@@ -179,13 +197,15 @@ def write_model(
     :class:`~dbsynth.drift.DriftError` that lists the changes, raised before anything is generated.
     """
     _check_format(to_dir, format)
-    engine = None if to_dir is not None else create_engine(target or "")
+    if (target is None) == (to_dir is None):
+        raise UsageError("give either a target database (--target URL) or a directory (--to-dir DIR), not "
+                         + ("both" if target is not None else "neither"))
+    engine = None if to_dir is not None else create_engine(target or "", create=create_schema)
     found = None
     checker = None
     try:
         if engine is not None and not create_schema:
-            model, found = follow(model, reflect(engine, schemas=sorted({t.schema for t in model.schema.tables
-                                                                          if t.schema}) or None))
+            model, found = follow(model, _reflect_like(engine, model.schema))
             for change in found.warnings:
                 log.warning("schema drift: %s", change.describe())
         checker = DatabaseChecker(engine) if engine is not None and not create_schema else None
@@ -194,6 +214,7 @@ def write_model(
                                      checker=checker,
                                      progress=(lambda t, n: progress("generate", t, n)) if progress else None)
         t1 = time.perf_counter()
+        _refuse_empty(synthesis, f"--scale {scale:g} gives every table 0 rows")
         sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
         report = sink.write(model.schema, model.plan, synthesis.frames,
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),

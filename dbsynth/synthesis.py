@@ -53,12 +53,10 @@ def resolve_rows(schema: Schema, plan: Plan, rows: Mapping[str, int], default: i
     if default < 0:
         raise UsageError(f"--rows must not be negative (got {default})")
     for name, n in rows.items():
-        if name not in schema:
-            known = ", ".join(plan.order)
-            raise UsageError(f"--rows names unknown table {name!r}; tables are: {known}")
         if n < 0:
             raise UsageError(f"--rows {name}={n}: a row count must not be negative")
-    return {t: rows.get(t, default) for t in plan.order}
+    keyed = {schema.resolve(name): n for name, n in rows.items()}
+    return {t: keyed.get(t, default) for t in plan.order}
 
 
 def predicates_for(table: Table, dialect: str) -> list[Predicate]:

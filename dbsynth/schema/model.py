@@ -10,6 +10,8 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from dbsynth.errors import UsageError
+
 __all__ = [
     "Check",
     "Column",
@@ -197,3 +199,19 @@ class Schema:
 
     def __contains__(self, key: object) -> bool:
         return any(t.key == key for t in self.tables)
+
+    def resolve(self, name: str, *, option: str = "--rows") -> str:
+        """The key of the table a user named: ``name`` as keyed, ``schema.name`` for a table of the
+        default schema too; a bare name that two schemas share is ambiguous, never a silent pick."""
+        if self.default_schema and name.startswith(f"{self.default_schema}.") and name not in self:
+            name = name[len(self.default_schema) + 1:]
+        same = [t.key for t in self.tables if t.name == name and t.key != name]
+        if name in self and same:
+            raise UsageError(f"{option} {name}: ambiguous, {' and '.join([f'{self.default_schema}.{name}', *same])} "
+                             "both exist; name the schema")
+        if name not in self:
+            if len(same) == 1:
+                return same[0]
+            raise UsageError(f"{option} names unknown table {name!r}; tables are: "
+                             f"{', '.join(t.key for t in self.tables)}")
+        return name

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["DomainInfo", "PartitionInfo", "domains", "partition_check", "partitions"]
+__all__ = ["DomainInfo", "PartitionInfo", "domains", "partition_check", "partitions", "table_schemas"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,18 @@ def partition_check(partkey: str, bounds: list[str]) -> str | None:
         else:
             return None
     return " OR ".join(parts) if parts else None
+
+
+def table_schemas(conn: Connection) -> list[str]:
+    """The schemas holding at least one user table, as pg_dump sees them: not the system schemas
+    (``pg_catalog``, ``information_schema``, ``pg_toast``, temporary ones) and not tables an
+    extension owns (PostGIS' ``spatial_ref_sys``)."""
+    rows = conn.execute(sa.text("""
+        SELECT DISTINCT n.nspname
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                          AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1""")).scalars().all()
+    return list(rows)

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
-from dbsynth.errors import DbsynthError
+from dbsynth.connect import redact
+from dbsynth.errors import UsageError
 from dbsynth.schema import mysql, sqlite
 from dbsynth.schema import postgres as pg
 from dbsynth.schema.model import (
@@ -42,24 +43,36 @@ _VALUE = re.compile(r"\bVALUE\b")
 _UNRECOGNISED = re.compile(r"Did not recognize type '([^']+)' of column '([^']+)'")
 
 
-def reflect(engine: Engine, *, schemas: Sequence[str] | None = None) -> Schema:
-    """Reflect the tables of ``schemas`` (default: the connection's default schema).
+def reflect(engine: Engine, *, schemas: Sequence[str] | None = None, require_tables: bool = True) -> Schema:
+    """Reflect the tables of ``schemas``: by default every user schema on PostgreSQL (as pg_dump
+    does; tables outside the default schema are keyed ``schema.table``), the URL's database on
+    MySQL/MariaDB and the main database on SQLite.
 
     Views, materialized views and partitions are left out; a partitioned table is kept with the FKs
-    its partitions declare and a CHECK that holds the partition bounds.
+    its partitions declare and a CHECK that holds the partition bounds. With ``require_tables``,
+    finding no table is a :class:`UsageError` that names the schemas where tables are.
     """
     with engine.connect() as conn:
         insp = sa.inspect(conn)
         default = insp.default_schema_name
-        wanted = list(schemas) if schemas else [default]
         is_pg = conn.dialect.name == "postgresql"
+        holding = pg.table_schemas(conn) if is_pg else []
+        wanted = list(schemas) if schemas else holding if is_pg else [default]
         parts = pg.partitions(conn) if is_pg else []
         doms = pg.domains(conn) if is_pg else {}
         tables: list[Table] = []
         for schema in wanted:
             if schema not in insp.get_schema_names() and schema != default:
-                raise DbsynthError(f"schema {schema!r} does not exist in the database")
+                raise UsageError(f"schema {schema!r} does not exist in the database; it has "
+                                 f"{', '.join(insp.get_schema_names())}")
             tables += _reflect_schema(conn, insp, schema, default, parts, doms)
+    if not tables and require_tables:
+        where = f"schema(s) {', '.join(map(str, wanted))} of " if schemas else ""
+        found = [s for s in holding if s not in wanted]
+        raise UsageError(f"found no table in {where}{redact(engine.url)}: "
+                         + (f"tables exist in schema(s) {', '.join(found)} (pass --schema)" if found
+                            else "create the tables first (run the migrations), or read the schema from another "
+                                 "database with --schema-from"))
     skipped = tuple(_key(p.schema, p.name, default) for p in parts if p.schema in wanted)
     return Schema(conn.dialect.name, tuple(sorted(tables, key=lambda t: t.key)), default, skipped)
 

@@ -19,8 +19,9 @@ def dbsynth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
-def assert_one_line_error(res: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert res.returncode == 1, res.stderr
+def assert_one_line_error(res: subprocess.CompletedProcess[str], *needles: str, code: int = 1) -> None:
+    """Exit ``code`` (1 runtime error, 2 usage error), one line starting ``error:``, no traceback."""
+    assert res.returncode == code, res.stderr
     assert "Traceback" not in res.stderr
     line = " ".join(res.stderr.split())
     assert line.startswith("error:"), res.stderr
@@ -40,11 +41,14 @@ def test_bad_urls(url: str, needle: str) -> None:
 
 def test_unknown_table_and_negative_rows(sqlite_database: Callable[..., str]) -> None:
     url = sqlite_database(ddl_for("composite_keys", "sqlite"))
-    assert_one_line_error(dbsynth("seed", url, "--rows", "nosuch=5"), "unknown table 'nosuch'", "warehouse")
-    assert_one_line_error(dbsynth("seed", url, "--rows", "bin=-3"), "must not be negative")
-    assert_one_line_error(dbsynth("seed", url, "--rows", "-3"), "must not be negative")
-    assert_one_line_error(dbsynth("seed", url, "--rows", "bin=lots"), "whole number")
-    assert_one_line_error(dbsynth("seed", url, "--to-dir", "out", "--format", "xml"), "--format 'xml'", "parquet")
+    assert_one_line_error(dbsynth("seed", url, "--rows", "nosuch=5"), "unknown table 'nosuch'", "warehouse", code=2)
+    assert_one_line_error(dbsynth("seed", url, "--rows", "bin=-3"), "must not be negative", code=2)
+    assert_one_line_error(dbsynth("seed", url, "--rows", "-3"), "must not be negative", code=2)
+    assert_one_line_error(dbsynth("seed", url, "--rows", "-1"), "must not be negative", code=2)
+    assert_one_line_error(dbsynth("seed", url, "--rows", "bin=lots"), "whole number", code=2)
+    assert_one_line_error(dbsynth("seed", url, "--rows", "abc"), "whole number", code=2)
+    assert_one_line_error(dbsynth("seed", url, "--to-dir", "out", "--format", "xml"), "--format 'xml'", "parquet",
+                          code=2)
     assert all(rows == [] for rows in table_rows(url).values())
 
 
@@ -104,13 +108,13 @@ def test_demo_runs_without_a_server(tmp_path: Path) -> None:
     rows = table_rows(f"sqlite:///{tmp_path / 'demo.sqlite'}")
     assert {k: len(v) for k, v in rows.items()} == {
         "category": 50, "customer": 50, "order": 50, "order_line": 50, "product": 50, "review": 50}
-    assert_one_line_error(dbsynth("demo", "--out", str(tmp_path / "demo.sqlite")), "already exists")
+    assert_one_line_error(dbsynth("demo", "--out", str(tmp_path / "demo.sqlite")), "already exists", code=2)
 
 
 
 def test_locale_changes_providers_and_unknown_locale_is_an_error(sqlite_database: Callable[..., str]) -> None:
     url = sqlite_database(ddl_for("self_reference", "sqlite"))
-    assert_one_line_error(dbsynth("seed", url, "--locale", "xx_XX"), "unknown locale 'xx_XX'")
+    assert_one_line_error(dbsynth("seed", url, "--locale", "xx_XX"), "unknown locale 'xx_XX'", code=2)
     res = dbsynth("seed", url, "--rows", "60", "--locale", "de_DE")
     assert res.returncode == 0, res.stderr
     emails = [row[2] for row in table_rows(url)["employee"]]
