@@ -12,6 +12,7 @@ __all__ = [
     "CycleError",
     "DbsynthError",
     "DriftError",
+    "ModelFileError",
     "TargetNotEmptyError",
     "UnsupportedTypeError",
     "UsageError",
@@ -67,3 +68,7 @@ class WriteError(DbsynthError):
 
 class DriftError(DbsynthError):
     """The target's schema changed in a way the model cannot follow; refit or migrate."""
+
+
+class ModelFileError(UsageError):
+    """A model file that is missing, damaged, or written by a newer dbsynth: an input error."""

@@ -13,15 +13,17 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dbsynth.errors import DbsynthError, UsageError
+from dbsynth.errors import DbsynthError, ModelFileError, UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import ColumnModel, Model, TableModel
+from dbsynth.model_check import check_model
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.relational import fk_id
 from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
@@ -114,6 +116,8 @@ def check_output(path: Path) -> None:
 
 
 def load(path: str | Path) -> Model:
+    """The model in the file at ``path``, checked (see :mod:`dbsynth.model_check`): a missing,
+    damaged or foreign file is a :class:`ModelFileError` naming what is wrong, never a traceback."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as z:
@@ -121,14 +125,39 @@ def load(path: str | Path) -> Model:
             with np.load(io.BytesIO(z.read("arrays.npz")), allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
     except FileNotFoundError:
-        raise DbsynthError(f"no model file at {path}") from None
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
-        raise DbsynthError(f"{path} is not a dbsynth model file ({exc})") from exc
-    if doc.get("format") != FORMAT:
-        raise DbsynthError(f"{path} is not a dbsynth model file")
-    if doc.get("version", 0) > FORMAT_VERSION:
-        raise DbsynthError(f"{path} was written by a newer dbsynth (format {doc['version']}); upgrade dbsynth")
+        raise ModelFileError(f"no model file at {path}") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path} is a directory, not a model file") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error) as exc:
+        # ValueError: JSON that does not parse, or arrays.npz that is not an array archive
+        raise ModelFileError(f"{path} is not a dbsynth model file ({_reason(exc)})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a dbsynth model file")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path} is not a valid dbsynth model file: format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path} was written by a newer dbsynth (format {version}); upgrade dbsynth")
+    try:
+        model = _model(doc, arrays)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ModelFileError(f"{path} is not a valid dbsynth model file: {_reason(exc)}") from None
+    check_model(model, str(path))
+    return model
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, KeyError):
+        return f"{text} is missing"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _model(doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Model:
+    version = doc["version"]
     schema = schema_from_dict(doc["schema"])
+    if fingerprint(schema) != doc["fingerprint"]:
+        raise ValueError("its schema does not match the fingerprint it was saved with (the file was changed)")
     tables = {}
     for key, t in doc["tables"].items():
         tables[key] = TableModel(
@@ -148,15 +177,16 @@ def load(path: str | Path) -> Model:
             dependencies=tuple((a, b, tuple((k, v) for k, v in pairs)) for a, b, pairs in t.get("dependencies", ())),
             aggregates=tuple((a, b, c, d) for a, b, c, d in t.get("aggregates", ())),
         )
-    if doc.get("version", 0) < 2:  # format 1 stored rows without a parent per parent row
+    if version < 2:  # format 1 stored rows without a parent per parent row
         for tm in tables.values():
             fk = next((f for f in schema.table(tm.key).foreign_keys if fk_id(tm.key, f) == tm.primary), None)
             if fk is not None and tm.null_parent_rate:
                 orphans = tm.null_parent_rate * tables[fk.referred].rows
                 tm.null_parent_rate = min(orphans / max(tm.rows, 1), 0.95)
-    eps = doc["params"]["epsilon"]
+    params = doc["params"]
+    eps = params["epsilon"]
     privacy = doc.get("privacy")
     return Model(schema=schema, tables=tables, epsilon=math.inf if eps == "inf" else float(eps),
-                 k=doc["params"]["k"], privacy=None if privacy is None else Accountant.from_json(privacy),
-                 public=tuple(doc["params"].get("public", ())), cap=int(doc["params"].get("cap", 5)),
-                 holdout=float(doc["params"].get("holdout", 0.0)), seed=int(doc["params"].get("seed", 0)))
+                 k=params["k"], privacy=None if privacy is None else Accountant.from_json(privacy),
+                 public=tuple(params.get("public", ())), cap=int(params.get("cap", 5)),
+                 holdout=float(params.get("holdout", 0.0)), seed=int(params.get("seed", 0)))
