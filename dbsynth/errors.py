@@ -9,7 +9,6 @@ from __future__ import annotations
 __all__ = [
     "ConnectError",
     "ConstraintError",
-    "CycleError",
     "DbsynthError",
     "DriftError",
     "ModelFileError",
@@ -30,24 +29,6 @@ class UsageError(DbsynthError):
 
 class ConnectError(DbsynthError):
     """A database URL that is malformed, unreachable, or whose driver is not installed."""
-
-
-class CycleError(DbsynthError):
-    """A foreign-key cycle with no nullable or deferrable edge to break it at.
-
-    ``cycle`` holds the tables in cycle order and ``edges`` the ``table(columns) -> table`` links.
-    """
-
-    def __init__(self, cycle: tuple[str, ...], edges: tuple[str, ...]) -> None:
-        self.cycle = cycle
-        self.edges = edges
-        super().__init__(
-            "foreign-key cycle "
-            + " -> ".join((*cycle, cycle[0]))
-            + " cannot be broken: every link ("
-            + "; ".join(edges)
-            + ") is NOT NULL and not DEFERRABLE; make one of them nullable or DEFERRABLE"
-        )
 
 
 class UnsupportedTypeError(DbsynthError):

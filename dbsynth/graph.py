@@ -2,8 +2,13 @@
 
 Cycles between tables are broken at one edge each: a DEFERRABLE FK is written with its real values
 inside a transaction that defers the check; a nullable FK is written NULL and UPDATEd once the
-referenced rows exist. Self-references need neither: the generator points each row at an earlier
-row of the same table (the first row at itself when the FK is NOT NULL), so insertion order suffices.
+referenced rows exist. A cycle of NOT NULL, non-deferrable FKs (a store's manager is a staff member,
+every staff member works in a store) is still filled: keys are known before rows are generated, so
+the edge's values are drawn from the referenced table's key pool, and the sink loads with that check
+off and validates it afterwards — PostgreSQL re-creates every FK after COPY, SQLite defers FK checks
+to the commit, MySQL/MariaDB loads with ``FOREIGN_KEY_CHECKS = 0`` and then runs one anti-join per
+FK, as their own dumps do. Self-references need none of this: the generator points each row at an
+earlier row of the same table (the first row at itself when the FK is NOT NULL).
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from dbsynth.errors import CycleError
 from dbsynth.schema.model import ForeignKey, Schema
 
 __all__ = ["BreakStrategy", "DeferredEdge", "Plan", "plan"]
@@ -22,6 +26,7 @@ __all__ = ["BreakStrategy", "DeferredEdge", "Plan", "plan"]
 class BreakStrategy(enum.StrEnum):
     DEFERRED_CONSTRAINT = "deferred constraint"
     NULL_THEN_UPDATE = "NULL, then UPDATE"
+    CHECKED_AFTER_LOAD = "checked after the load"
 
 
 @dataclass(frozen=True)
@@ -63,20 +68,19 @@ def _nullable(schema: Schema, table: str, fk: ForeignKey) -> bool:
     return all(t.column(c).nullable for c in fk.columns)
 
 
-def _strategy(schema: Schema, table: str, fk: ForeignKey) -> BreakStrategy | None:
+def _strategy(schema: Schema, table: str, fk: ForeignKey) -> BreakStrategy:
     if fk.deferrable and schema.dialect in ("postgresql", "sqlite"):
         return BreakStrategy.DEFERRED_CONSTRAINT
     if _nullable(schema, table, fk):
         return BreakStrategy.NULL_THEN_UPDATE
-    return None
+    return BreakStrategy.CHECKED_AFTER_LOAD
 
 
 def plan(schema: Schema) -> Plan:
     """Order ``schema``'s tables so that every non-deferred FK points at an earlier table.
 
-    Deterministic: ties are broken by table name, and among a cycle's breakable edges a deferrable
-    one is preferred, then a nullable one, then the lexically first. Raises :class:`CycleError` for a
-    cycle whose every edge is NOT NULL and not deferrable.
+    Deterministic: ties are broken by table name, and among a cycle's edges a deferrable one is
+    preferred, then a nullable one, then one checked after the load; then the lexically first.
     """
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(t.key for t in schema.tables)
@@ -97,16 +101,10 @@ def plan(schema: Schema) -> Plan:
         except nx.NetworkXNoCycle:
             break
         edges = [(u, v, k, graph.edges[u, v, k]["fk"]) for u, v, k in cycle]
-        options = []
-        for u, v, k, fk in edges:
-            strategy = _strategy(schema, v, fk)
-            if strategy is not None:
-                rank = 0 if strategy is BreakStrategy.DEFERRED_CONSTRAINT else 1
-                options.append((rank, v, k, u, fk, strategy))
+        rank = list(BreakStrategy)
+        _, v, k, u, fk, strategy = min(((rank.index(s), v, k, u, fk, s) for u, v, k, fk in edges
+                                        for s in [_strategy(schema, v, fk)]), key=lambda o: o[:3])
         tables = tuple(v for _, v, _, _ in edges)
-        if not options:
-            raise CycleError(tables, tuple(fk.describe(v) for _, v, _, fk in edges))
-        _, v, k, u, fk, strategy = min(options, key=lambda o: o[:3])
         graph.remove_edge(u, v, key=k)
         deferred.append(DeferredEdge(v, fk, strategy))
         cycles.append(tables)

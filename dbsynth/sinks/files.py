@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from dbsynth.errors import TargetNotEmptyError, UsageError
-from dbsynth.graph import Plan
+from dbsynth.graph import BreakStrategy, Plan
 from dbsynth.schema.model import Schema, Table
 from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, to_text, written_columns
 
@@ -94,8 +94,10 @@ class FileSink(Sink):
 
 def _script(schema: Schema, plan: Plan, texts: Mapping[str, pd.DataFrame]) -> str:
     """INSERTs in insertion order; the columns of a cycle-breaking FK go in NULL and are set by
-    UPDATEs once every table is loaded."""
-    deferred = {(d.table, c) for d in plan.deferred for c in d.fk.columns}
+    UPDATEs once every table is loaded (a NOT NULL cycle keeps its values: load such a script with
+    FK checks off, as its database's own dumps are loaded)."""
+    deferred = {(d.table, c) for d in plan.deferred if d.strategy is not BreakStrategy.CHECKED_AFTER_LOAD
+                for c in d.fk.columns}
     lines, updates = ["BEGIN;"], []
     for key in plan.order:
         table, out = schema.table(key), texts[key]

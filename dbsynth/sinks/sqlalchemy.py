@@ -63,6 +63,27 @@ def _records(table: Table, frame: pd.DataFrame, cols: list[Column], dialect: str
     return [dict(zip(names, row, strict=True)) for row in zip(*data.values(), strict=True)]
 
 
+def _check_foreign_keys(conn: Connection, schema: Schema, plan: Plan) -> None:
+    """One anti-join per FK, for a load made with FK checks off: any orphan is a WriteError naming
+    the FK (the caller's transaction then rolls back)."""
+    prep = conn.dialect.identifier_preparer
+    for key in plan.order:
+        table = schema.table(key)
+        for fk in table.foreign_keys:
+            if fk.referred not in schema:
+                continue
+            parent = schema.table(fk.referred)
+            on = " AND ".join(f"p.{prep.quote(r)} = c.{prep.quote(c)}"
+                              for c, r in zip(fk.columns, fk.referred_columns, strict=True))
+            present = " AND ".join(f"c.{prep.quote(c)} IS NOT NULL" for c in fk.columns)
+            orphans = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {qualified(conn, table)} c WHERE {present} AND NOT EXISTS "
+                f"(SELECT 1 FROM {qualified(conn, parent)} p WHERE {on})").scalar_one()
+            if orphans:
+                raise WriteError(f"{fk.describe(key)}: {orphans} rows point at no {fk.referred} row after the "
+                                 "load; nothing was written")
+
+
 class SqlAlchemySink(Sink):
     """Writes through SQLAlchemy Core inserts (SQLite, MySQL, MariaDB)."""
 
@@ -103,8 +124,13 @@ class SqlAlchemySink(Sink):
                         raise not_empty_error(busy)
                     if busy:
                         self._truncate(conn, schema, plan)
-                    if any(d.strategy is BreakStrategy.DEFERRED_CONSTRAINT for d in plan.deferred):
-                        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+                    after_load = any(d.strategy is BreakStrategy.CHECKED_AFTER_LOAD for d in plan.deferred)
+                    if dialect == "sqlite" and (after_load or any(
+                            d.strategy is BreakStrategy.DEFERRED_CONSTRAINT for d in plan.deferred)):
+                        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT
+                    checks_off = after_load and dialect in ("mysql", "mariadb")
+                    if checks_off:  # as mysqldump output loads; every FK is validated below
+                        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
                     later = {d.table: d for d in plan.deferred
                              if d.strategy is BreakStrategy.NULL_THEN_UPDATE}
                     for key in plan.order:
@@ -123,6 +149,10 @@ class SqlAlchemySink(Sink):
                         current = f"{key} (deferred {', '.join(edge.fk.columns)})"
                         self._update(conn, schema.table(key), frames[key], list(edge.fk.columns),
                                      dialect, options.batch_size)
+                    if checks_off:
+                        current = "the foreign-key check after the load"
+                        _check_foreign_keys(conn, schema, plan)
+                        conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
                     for key in plan.order:
                         self._reset_sequence(conn, schema.table(key))
         except DbsynthError:
