@@ -141,7 +141,7 @@ def inspect(
                     ", ".join(t.primary_key.columns) if t.primary_key else "—", fks or "—")
     out.print(tbl)
     for d in ins.plan.deferred:
-        out.print(f"cycle broken at {d.describe()}")
+        out.print(f"cycle broken at {d.describe()}", markup=False)
     for key, fk in ins.plan.self_references:
         out.print(f"self-reference {fk.describe(key)}: rows point at earlier rows")
 
