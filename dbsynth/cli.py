@@ -163,7 +163,8 @@ def _print_result(result: SeedResult, target: str, *, quiet: bool = False, as_js
     acted = [(t, r) for t, rep in result.reports.items() for r in rep.rows() if r["rejected"] or r["repaired"]]
     checks = sum(len(rep.checked) for rep in result.reports.values())
     err.print(f"rules: {checks} checked, {len(acted)} acted on" + ("" if not acted else ": " + "; ".join(
-        f"{t} {r['rule']} ({r['rejected']:,} rejected, {r['resampled']:,} resampled, {r['repaired']:,} repaired)"
+        f"{t} {r['rule']} ({r['rejected']:,} rejected, {r['resampled']:,} resampled, {r['repaired']:,} repaired"
+        + (f", dropped on {r['dropped']:,} rows" if r["dropped"] else "") + ")"
         for t, r in acted)), highlight=False)
 
 

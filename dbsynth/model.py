@@ -275,7 +275,8 @@ class Model:
             result.counts[child] = match_total(drawn, round(mean * n))
         rule_preds, needs = user_predicates(self.schema, table, config)
         preds = predicates_for(table, self.schema.dialect) + rule_preds + [
-            compile_check(f"learned: {rule}", rule, dialect="postgresql", columns=[c.name for c in table.columns])
+            replace(compile_check(f"learned: {rule}", rule, dialect="postgresql",
+                                  columns=[c.name for c in table.columns]), learned=True)
             for rule in tm.rules]
         if checker is not None:
             preds = checker.wrap(table, preds)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from dbsynth import registry
 from dbsynth.config import Config
-from dbsynth.connect import create_engine
+from dbsynth.connect import create_engine, redact
 from dbsynth.drift import Drift, drift, follow
 from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
@@ -227,12 +227,29 @@ def write_model(
     return SeedResult(model.schema, model.plan, report.rows, synthesis.reports, t1 - t0, report.seconds, found)
 
 
+def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> None:
+    """The synthetic side of a report has every table and some rows: scoring an empty database
+    would print a low score for what is really a wrong URL."""
+    found = _reflect_like(engine, schema, require_tables=False)
+    missing = [k for k in keys if k not in found]
+    where = redact(engine.url)
+    if missing:
+        raise UsageError(f"the synthetic database {where} has no table(s) {', '.join(missing)}: generate into it "
+                         "first (dbsynth generate MODEL --target URL --create-schema)")
+    with engine.connect() as conn:
+        if not any(conn.execute(sa.select(sa.literal(1)).select_from(
+                sa.table(found.table(k).name, schema=found.table(k).schema)).limit(1)).first() for k in keys):
+            raise UsageError(f"the synthetic database {where} has no rows in any of its {len(keys)} tables: "
+                             "generate into it first")
+
+
 def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = None) -> FidelityReport:
     """Fidelity of the database at ``synth`` against the one at ``real`` (same schema)."""
     real_engine, synth_engine = create_engine(real), create_engine(synth)
     try:
         schema = reflect(real_engine, schemas=schemas)
         keys = plan(schema).order
+        _require_synthetic(synth_engine, schema, keys)
         real_frames = {k: read_table(real_engine, schema.table(k)) for k in keys}
         synth_frames = {k: read_table(synth_engine, schema.table(k)) for k in keys}
     finally:
@@ -248,6 +265,7 @@ def privacy_databases(real: str, synth: str, model: Model) -> list[TablePrivacy]
     try:
         schema = model.schema
         keys = [k for k in model.plan.order if k not in model.public]
+        _require_synthetic(synth_engine, schema, keys)
         real_frames = {k: read_table(real_engine, schema.table(k)) for k in keys}
         synth_frames = {k: read_table(synth_engine, schema.table(k)) for k in keys}
     finally:

@@ -55,7 +55,7 @@ def resolve_rows(schema: Schema, plan: Plan, rows: Mapping[str, int], default: i
     for name, n in rows.items():
         if n < 0:
             raise UsageError(f"--rows {name}={n}: a row count must not be negative")
-    keyed = {schema.resolve(name): n for name, n in rows.items()}
+    keyed = {name if name in schema else schema.resolve(name): n for name, n in rows.items()}
     return {t: keyed.get(t, default) for t in plan.order}
 
 

@@ -8,6 +8,7 @@ from the column's name (``year``, ``age``, ``quantity``, ``price``…).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from dbsynth.semantics import Semantic, tokens
 
 __all__ = ["ValueSpec", "make_values"]
 
+log = logging.getLogger(__name__)
 _EPOCH_LOW = np.datetime64("2016-01-01T00:00:00", "s")
 _EPOCH_HIGH = np.datetime64("2026-01-01T00:00:00", "s")
 _BIRTH_LOW = np.datetime64("1950-01-01T00:00:00", "s")
@@ -53,7 +55,15 @@ def make_values(spec: ValueSpec, n: int, rng: np.random.Generator, providers: Pr
     maker = _MAKERS[t.kind]
     values = _choices(spec, n, rng) if spec.domain.choices is not None else _formatted(spec, n, rng)
     if values is None:
-        values = maker(spec, t, n, rng, providers)
+        try:
+            values = maker(spec, t, n, rng, providers)
+        except ConstraintError:
+            if not spec.column.nullable:
+                raise
+            # a CHECK no value satisfies is still satisfied by NULL (it evaluates to unknown)
+            log.warning("%s: its CHECK constraints allow no value; the nullable column is left NULL",
+                        spec.owner or spec.column.name)
+            return pd.Series([None] * n, dtype=object)
     if spec.null_rate > 0 and not spec.domain.not_null:
         nulls = rng.random(n) < spec.null_rate
         if nulls.any():

@@ -48,6 +48,7 @@ class Predicate:
     sqltext: str
     tree: exp.Expression | None
     columns: frozenset[str]
+    learned: bool = False  # an invariant of the source rows, not a constraint: never stops a run
 
     @cached_property
     def supported(self) -> bool:

@@ -37,6 +37,7 @@ class EnforceReport:
     rejected: dict[str, int] = field(default_factory=dict)
     resampled: dict[str, int] = field(default_factory=dict)
     repaired: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)  # learned rules given up on these rows
     unchecked: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -44,7 +45,8 @@ class EnforceReport:
         """One record per rule, for the run report (CLI table, ``--json``)."""
         labels = list(dict.fromkeys([*self.checked, *self.rejected, *self.repaired]))
         return [{"rule": label, "checked": self.checked.get(label, 0), "rejected": self.rejected.get(label, 0),
-                 "resampled": self.resampled.get(label, 0), "repaired": self.repaired.get(label, 0)}
+                 "resampled": self.resampled.get(label, 0), "repaired": self.repaired.get(label, 0),
+                 "dropped": self.dropped.get(label, 0)}
                 for label in labels]
 
 
@@ -161,6 +163,14 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
                 _place_in_windows(frame, bad, predicate, free, rng, report)
                 continue
             fixable = [c for c in cols if c in free]
+            if (not fixable or round_ == MAX_ROUNDS) and predicate is not None and predicate.learned:
+                # a rule only learned from the source must never stop a run: give it up on these rows
+                report.dropped[label] = int(bad.sum())
+                checks.remove(predicate)
+                log.warning("%s: %s does not hold on %d generated rows (%s); the learned rule was dropped for them",
+                            table, label, int(bad.sum()), "its columns cannot be regenerated" if not fixable
+                            else f"still failing after {MAX_ROUNDS} rounds")
+                continue
             if not fixable or round_ == MAX_ROUNDS:
                 sample = frame.loc[bad, list(cols)].head(3).to_dict("records")
                 why = ("none of its columns can be regenerated" if not fixable
@@ -172,6 +182,8 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
             report.resampled[label] = report.resampled.get(label, 0) + int(bad.sum())
             for c in fixable:
                 todo[c] = todo[c] | bad if c in todo else bad
+        if round_ == MAX_ROUNDS:  # every rule still failing was a learned one, now dropped
+            return frame
         for c, rows in todo.items():
             values = resample(c, rows, rng, frame)
             col = frame[c]

@@ -204,7 +204,9 @@ class Schema:
         """The key of the table a user named: ``name`` as keyed, ``schema.name`` for a table of the
         default schema too; a bare name that two schemas share is ambiguous, never a silent pick."""
         if self.default_schema and name.startswith(f"{self.default_schema}.") and name not in self:
-            name = name[len(self.default_schema) + 1:]
+            bare = name[len(self.default_schema) + 1:]
+            if bare in self:
+                return bare
         same = [t.key for t in self.tables if t.name == name and t.key != name]
         if name in self and same:
             raise UsageError(f"{option} {name}: ambiguous, {' and '.join([f'{self.default_schema}.{name}', *same])} "

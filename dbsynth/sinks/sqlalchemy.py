@@ -30,6 +30,7 @@ from dbsynth.sinks.target import (
     non_empty_tables,
     not_empty_error,
     qualified,
+    refuse_existing,
     sa_table,
 )
 
@@ -116,8 +117,9 @@ class SqlAlchemySink(Sink):
                     if dialect == "sqlite":  # pysqlite would leave DDL outside the transaction
                         conn.exec_driver_sql("BEGIN")
                     if options.create_schema:
+                        refuse_existing(conn, schema)
+                        created = True  # from here on a failure drops what this run created
                         create_schema(conn, schema)
-                        created = True
                     check_tables_exist(conn, schema)
                     busy = non_empty_tables(conn, schema, plan)
                     if busy and not options.truncate:

@@ -16,6 +16,7 @@ __all__ = [
     "non_empty_tables",
     "not_empty_error",
     "qualified",
+    "refuse_existing",
     "sa_table",
 ]
 
@@ -31,14 +32,20 @@ def qualified(conn: Connection, table: Table) -> str:
     return f"{prep.quote_schema(table.schema)}.{name}" if table.schema else name
 
 
-def create_schema(conn: Connection, schema: Schema) -> None:
-    """Create the reflected tables in an empty target (``--create-schema``)."""
+def refuse_existing(conn: Connection, schema: Schema) -> None:
+    """``--create-schema`` creates every table, so none may exist yet: what a failed run drops is
+    then only what it created."""
     existing = [t.key for t in schema.tables
                 if sa.inspect(conn).has_table(t.name, schema=t.schema)]
     if existing:
         raise DbsynthError(
             f"--create-schema: the target already has table(s) {', '.join(existing)}; "
             "drop them or seed without --create-schema")
+
+
+def create_schema(conn: Connection, schema: Schema) -> None:
+    """Create the reflected tables in an empty target (``--create-schema``)."""
+    refuse_existing(conn, schema)
     md = to_metadata(schema, conn.dialect.name)
     for s in sorted({t.schema for t in schema.tables if t.schema}):
         conn.execute(sa.schema.CreateSchema(s, if_not_exists=True))

@@ -1,0 +1,211 @@
+"""What a new user met on real schemas and bad input: each case ends in success, or in one line with
+the documented exit code (1 runtime, 2 usage; check 3/4), and the target as it was."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import dbsynth
+from dbsynth.cli import main
+from dbsynth.connect import create_engine
+from tests.conftest import SHOP_SQL, ddl_for, table_rows
+from tests.integration.test_cli_errors import assert_one_line_error
+from tests.integration.test_cli_errors import dbsynth as run
+
+
+def _shop(path: Path, rows: int = 0) -> str:
+    with sqlite3.connect(path) as db:
+        db.executescript(SHOP_SQL.read_text())
+    url = f"sqlite:///{path}"
+    if rows:
+        dbsynth.seed(url, default_rows=rows, seed=1)
+    return url
+
+
+def test_tables_outside_public_are_found(pg_database: Callable[..., str], tmp_path: Path) -> None:
+    ddl = tmp_path / "hr.sql"
+    ddl.write_text("CREATE SCHEMA hr; CREATE TABLE hr.dept (id int PRIMARY KEY, name text NOT NULL);"
+                   "CREATE TABLE hr.emp (id int PRIMARY KEY, dept_id int NOT NULL REFERENCES hr.dept);")
+    url = pg_database(ddl)
+    assert "hr.emp" in run("inspect", url).stdout
+    res = run("seed", url, "--rows", "25")
+    assert res.returncode == 0, res.stderr
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hr.emp")).scalar_one() == 25
+    engine.dispose()
+    assert_one_line_error(run("seed", url, "--schema", "public"), "found no table in schema(s) public",
+                          "tables exist in schema(s) hr", code=2)
+    model = tmp_path / "hr.dbsynth"
+    assert run("fit", url, "-o", str(model), "--epsilon", "inf").returncode == 0
+    assert set(dbsynth.load(model).tables) == {"hr.dept", "hr.emp"}
+
+
+def test_nothing_to_read_is_an_error(pg_database: Callable[..., str], tmp_path: Path) -> None:
+    empty = pg_database()
+    for command in (["seed", empty], ["inspect", empty], ["fit", empty, "-o", str(tmp_path / "m")]):
+        assert_one_line_error(run(*command), "found no table", code=2)
+    assert not (tmp_path / "m").exists()
+    missing = tmp_path / "typo.sqlite"
+    assert_one_line_error(run("seed", f"sqlite:///{missing}"), "no SQLite database at", code=1)
+    assert not missing.exists()
+    assert_one_line_error(run("seed", f"sqlite:///{tmp_path / 'x.db'}", "--schema-from", ""),
+                          "--schema-from is empty", code=2)
+
+
+def test_runs_that_would_write_nothing(shop_model: Path, tmp_path: Path) -> None:
+    url = _shop(tmp_path / "t.sqlite")
+    assert run("generate", str(shop_model), "--target", url, "--seed", "2").returncode == 0
+    before = table_rows(url)
+    assert_one_line_error(run("generate", str(shop_model), "--target", url, "--truncate", "--scale", "1e-9"),
+                          "0 rows", "left as it was", code=2)
+    for scale in ("0", "inf", "nan", "-1"):
+        assert_one_line_error(run("generate", str(shop_model), "--target", url, "--scale", scale),
+                              "--scale must be a positive, finite number", code=2)
+    assert_one_line_error(run("generate", str(shop_model), "--target", url, "--to-dir", str(tmp_path / "o")),
+                          "not both", code=2)
+    assert table_rows(url) == before
+
+
+def test_fit_options_and_output(tmp_path: Path) -> None:
+    url = _shop(tmp_path / "src.sqlite", rows=30)
+    for holdout in ("1.0", "1.5", "-0.5"):
+        assert_one_line_error(run("fit", url, "-o", str(tmp_path / "m"), "--holdout", holdout), "--holdout", code=2)
+    assert_one_line_error(run("fit", url, "-o", str(tmp_path / "m"), "--cap", "-3"), "--cap", code=2)
+    assert_one_line_error(run("fit", url, "-o", "/no/such/dir/m"), "/no/such/dir does not exist", code=2)
+    assert_one_line_error(run("fit", url, "-o", str(tmp_path)), "is a directory", code=2)
+    assert not list(tmp_path.glob("*.tmp")) and not (tmp_path / "m").exists()
+
+
+def test_check_exit_codes_keep_errors_apart(shop_model: Path, tmp_path: Path) -> None:
+    """1/2 stay errors, so a CI script cannot read an unreachable database as 'additive drift'."""
+    assert_one_line_error(run("check", str(shop_model), "--against", "postgresql://postgres@127.0.0.1:1/x"),
+                          "cannot connect", code=1)
+    assert_one_line_error(run("check", str(tmp_path / "none.dbsynth"), "--against", "sqlite://"),
+                          "no model file", code=2)
+
+
+def test_ambiguous_table_and_debug_anywhere(pg_database: Callable[..., str], tmp_path: Path) -> None:
+    ddl = tmp_path / "two.sql"
+    ddl.write_text("CREATE SCHEMA app; CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE app.a (id int PRIMARY KEY);")
+    url = pg_database(ddl)
+    assert_one_line_error(run("seed", url, "--rows", "a=3"), "ambiguous", "public.a", "app.a", code=2)
+    res = run("seed", url, "--rows", "public.a=3", "--rows", "app.a=4")
+    assert res.returncode == 0, res.stderr
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        counts = [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("public.a", "app.a")]
+    engine.dispose()
+    assert counts == [3, 4]
+    debug = run("seed", "not a url", "--debug")
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_password_with_an_at_sign_is_not_echoed() -> None:
+    res = run("seed", "postgresql://app:s3cr@t-part@127.0.0.1/db")
+    assert_one_line_error(res, "percent-encode it as %40", code=1)
+    assert "t-part" not in res.stderr and "s3cr" not in res.stderr
+
+
+def test_interrupt_says_nothing_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    url = _shop(tmp_path / "t.sqlite")
+    from dbsynth.sinks import sqlalchemy as sink
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sink.SqlAlchemySink, "_reset_sequence", interrupted)  # after every INSERT
+    with pytest.raises(SystemExit) as exit_:
+        main(["seed", url, "--rows", "20"])
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.strip().endswith("interrupted; nothing was written")
+    assert all(rows == [] for rows in table_rows(url).values())
+
+
+def test_nullable_column_with_unsatisfiable_check(sqlite_database: Callable[..., str], tmp_path: Path) -> None:
+    ddl = tmp_path / "t.sql"
+    ddl.write_text("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, CHECK (x > 5 AND x < 3));")
+    url = sqlite_database(ddl)
+    assert run("seed", url, "--rows", "10").returncode == 0
+    assert [x for _, x in table_rows(url)["t"]] == [None] * 10
+    res = run("seed", url, "--rows", "0", "--truncate")
+    assert res.returncode == 2 and res.stderr.strip().splitlines()[-1].startswith("error: every table gets 0 rows")
+    assert len(table_rows(url)["t"]) == 10
+
+
+def test_report_needs_a_generated_synthetic_side(tmp_path: Path) -> None:
+    real = _shop(tmp_path / "real.sqlite", rows=20)
+    empty = _shop(tmp_path / "empty.sqlite")
+    assert_one_line_error(run("report", real, empty), "has no rows", code=2)
+    with sqlite3.connect(tmp_path / "half.sqlite") as db:
+        db.execute("CREATE TABLE category (category_id INTEGER PRIMARY KEY)")
+    assert_one_line_error(run("report", real, f"sqlite:///{tmp_path / 'half.sqlite'}"), "has no table(s)", code=2)
+
+
+def test_learned_rule_that_cannot_hold_is_dropped_with_a_count() -> None:
+    """A rule only learned from the source never stops a run: where its columns cannot be
+    regenerated (a cycle's FK, filled after the check) it is given up on those rows and counted; the
+    same text as a real CHECK still stops the run."""
+    import numpy as np
+    import pandas as pd
+
+    from dbsynth.errors import ConstraintError
+    from dbsynth.rules.checks import compile_check
+    from dbsynth.rules.enforce import EnforceReport, enforce
+
+    frame = pd.DataFrame({"continent": ["Asia", "Antarctica", "Europe"], "capital": [None, None, 7]})
+    rule = "continent NOT IN ('Asia', 'Europe') OR capital IS NOT NULL"
+    check = compile_check("learned: capital", rule, dialect="postgresql", columns=list(frame.columns))
+
+    def run_with(predicate: object) -> EnforceReport:
+        report = EnforceReport()
+        enforce("country", frame, predicates=[predicate], unique_sets=[], not_null=[],  # type: ignore[list-item]
+                resample=lambda *a: pd.Series(dtype=object), resamplable=[], rng=np.random.default_rng(0),
+                report=report)
+        return report
+
+    from dataclasses import replace
+
+    report = run_with(replace(check, learned=True))
+    assert report.dropped == {"CHECK learned: capital": 1}
+    with pytest.raises(ConstraintError, match="none of its columns can be regenerated"):
+        run_with(check)
+
+
+def test_failed_create_schema_on_mariadb_drops_what_it_made(pg_database: Callable[..., str],
+                                                            mariadb_database: Callable[..., str],
+                                                            tmp_path: Path) -> None:
+    """MariaDB cannot roll DDL back: a table it cannot create as given (a text primary key) fails
+    the run, and the tables made before it are dropped, so the same command can run again."""
+    ddl = tmp_path / "src.sql"
+    ddl.write_text("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);"
+                   "CREATE TABLE z (code text PRIMARY KEY);")
+    source, target = pg_database(ddl), mariadb_database()
+    for _ in range(2):
+        res = run("seed", target, "--schema-from", source, "--create-schema", "--rows", "5")
+        assert_one_line_error(res, "nothing was written", code=1)
+        assert "not empty" not in res.stderr
+        engine = create_engine(target)
+        assert sa.inspect(engine).get_table_names() == []
+        engine.dispose()
+
+
+def test_not_null_cycle_on_mariadb_is_validated(mariadb_database: Callable[..., str]) -> None:
+    """Loaded with FK checks off, then checked: no row points nowhere (measured here, from outside)."""
+    url = mariadb_database(ddl_for("not_null_cycle", "mysql"))
+    assert run("seed", url, "--rows", "30").returncode == 0
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        orphans = conn.execute(sa.text(
+            "SELECT (SELECT count(*) FROM store s LEFT JOIN staff f ON f.staff_id = s.manager_staff_id "
+            "WHERE f.staff_id IS NULL) + (SELECT count(*) FROM staff f LEFT JOIN store s ON s.store_id = f.store_id "
+            "WHERE s.store_id IS NULL)")).scalar_one()
+        stores = conn.execute(sa.text("SELECT count(*) FROM store")).scalar_one()
+    engine.dispose()
+    assert orphans == 0 and stores == 30
