@@ -14,6 +14,7 @@ import contextlib
 from typing import Any
 
 from dbsynth.errors import UsageError
+from dbsynth.testing.scripts import mysql_statements
 from dbsynth.testing.seeding import Settings, fill
 from dbsynth.testing.server import Server
 
@@ -52,9 +53,10 @@ class MySqlTemplate:
 
         def run_ddl(sql: str) -> None:
             with self._connect(self.template, multi=True) as conn, conn.cursor() as cur:
-                cur.execute(sql)
-                while cur.nextset():
-                    pass
+                for script in mysql_statements(sql):
+                    cur.execute(script)
+                    while cur.nextset():
+                        pass
 
         self.rows = fill(self.base + self.template, self.settings, run_ddl)
         with self._connect(self.template) as conn, conn.cursor() as cur:

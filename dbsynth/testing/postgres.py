@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dbsynth.testing.scripts import postgres_script
 from dbsynth.testing.seeding import Settings, fill
 from dbsynth.testing.server import Server
 
@@ -65,7 +66,7 @@ class PostgresTemplate:
 
         def run_ddl(sql: str) -> None:
             with psycopg.connect(dbname=self.template, autocommit=True, **self.conninfo) as conn:
-                conn.execute(sql.encode())  # no parameters: the whole script in one go
+                conn.execute(postgres_script(sql).encode())  # no parameters: the whole script in one go
 
         self.rows = fill(self.base + self.template, s, run_ddl)
         with psycopg.connect(dbname=self.template, autocommit=True, **self.conninfo) as conn:

@@ -4,6 +4,8 @@ command-line options, seed reproduction and xdist."""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -242,3 +244,39 @@ def test_5_clone_refused(cloned):
     res = pytester.runpytest_subprocess("-p", "no:xdist")
     res.assert_outcomes(passed=5, errors=1)
     assert any("isolation='clone' needs PostgreSQL" in line for line in res.outlines)
+
+
+def test_ddl_as_pg_dump_writes_it(pytester: pytest.Pytester, pg_database: Callable[..., str]) -> None:
+    """``ddl=`` takes the file users make first, ``pg_dump -s`` output as it comes: current pg_dump
+    wraps it in psql meta-commands (``\\restrict KEY``) that only psql understands."""
+    shop = pytester.path / "shop.sql"
+    shop.write_text(SHOP_SQL.read_text().replace("INTEGER PRIMARY KEY AUTOINCREMENT", "SERIAL PRIMARY KEY"))
+    url = pg_database(shop)
+    dump = subprocess.run(["pg_dump", "-s", "-h", PG["host"], "-U", PG["user"], url.rsplit("/", 1)[1]],
+                          check=True, capture_output=True, text=True).stdout
+    (pytester.path / "schema.sql").write_text(f"\\restrict k3y\n{dump}\n\\unrestrict k3y\n")
+    pytester.makeconftest('''
+from dbsynth.pytest import seeded
+dumped = seeded("postgresql_noproc", ddl="schema.sql", rows=12)
+''')
+    pytester.makepyfile(test_dump='''
+import sqlalchemy as sa
+
+def test_seeded_from_the_dump(dumped):
+    with dumped.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM customer")).scalar() == 12
+''')
+    pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=1)
+
+
+def test_mysqldump_delimiters_are_client_syntax() -> None:
+    from dbsynth.testing.scripts import mysql_statements, postgres_script
+
+    dump = ("/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE t (id int);\nDELIMITER ;;\n"
+            "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.id = 1; SET NEW.id = 2; END ;;\n"
+            "DELIMITER ;\nCREATE TABLE u (id int);\n")
+    parts = mysql_statements(dump)
+    assert len(parts) == 3 and parts[1].strip().endswith("END") and "SET NEW.id = 2;" in parts[1]
+    assert "CREATE TABLE u" in parts[2] and "DELIMITER" not in "".join(parts)
+    script = postgres_script("\\restrict x\nCREATE TABLE t (id int);\n\\connect db\n")
+    assert script.strip() == "CREATE TABLE t (id int);"
