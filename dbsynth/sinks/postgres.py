@@ -5,6 +5,7 @@ foreign-key constraints (and plain indexes), loads with COPY, and re-creates the
 same transaction: every constraint is still validated, once, in bulk, instead of row by row.
 Constraints that other objects depend on (a view grouping by a primary key) are kept. Triggers stay
 enabled. Identity columns ``GENERATED ALWAYS`` are switched to ``BY DEFAULT`` for the load and back.
+Materialized views of the seeded schemas are refreshed at the end, in the same transaction.
 """
 
 from __future__ import annotations
@@ -132,6 +133,19 @@ def _reset_sequences(conn: Connection, table: Table) -> None:
             f"SELECT setval({seq}, coalesce(max({prep.quote(c.name)}), 0) + 1, false) FROM {name}")
 
 
+def _refresh_views(conn: Connection, tables: list[Table]) -> None:
+    """Refresh the populated materialized views of the seeded schemas, as pg_restore does after a
+    load: otherwise they keep showing the rows that were there before. Creation order (oid) puts a
+    view after the views it reads."""
+    schemas = sorted({t.schema or "public" for t in tables})
+    views = conn.execute(sa.text("""
+        SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname = ANY(:schemas) ORDER BY c.oid"""),
+        {"schemas": schemas}).scalars().all()
+    for view in views:
+        conn.exec_driver_sql(f"REFRESH MATERIALIZED VIEW {view}")
+
+
 class PostgresSink(Sink):
     """Writes to PostgreSQL through COPY (psycopg 3)."""
 
@@ -172,6 +186,8 @@ class PostgresSink(Sink):
                                          f"{prep.quote(c.name)} SET GENERATED ALWAYS")
                 for t in tables:
                     _reset_sequences(conn, t)
+                current = "refreshing materialized views"
+                _refresh_views(conn, tables)
         except DbsynthError:
             raise
         except (DBAPIError, psycopg.Error) as exc:

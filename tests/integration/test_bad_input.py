@@ -209,3 +209,15 @@ def test_not_null_cycle_on_mariadb_is_validated(mariadb_database: Callable[..., 
         stores = conn.execute(sa.text("SELECT count(*) FROM store")).scalar_one()
     engine.dispose()
     assert orphans == 0 and stores == 30
+
+
+def test_materialized_views_are_refreshed(pg_database: Callable[..., str], tmp_path: Path) -> None:
+    ddl = tmp_path / "mv.sql"
+    ddl.write_text("CREATE TABLE item (id int PRIMARY KEY, price numeric(8, 2) NOT NULL);"
+                   "CREATE MATERIALIZED VIEW item_count AS SELECT count(*) AS n FROM item;")
+    url = pg_database(ddl)
+    assert run("seed", url, "--rows", "37").returncode == 0
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT n FROM item_count")).scalar_one() == 37
+    engine.dispose()
