@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 from dbsynth.schema.model import ColumnType, Schema, TypeKind
 
-__all__ = ["to_metadata"]
+__all__ = ["losses", "to_metadata"]
 
 
 def _sa_type(t: ColumnType, dialect: str) -> Any:
@@ -104,3 +104,21 @@ def to_metadata(schema: Schema, dialect: str) -> sa.MetaData:
             else:
                 sa.Index(u.name, *[table.c[c] for c in u.columns], unique=True)
     return md
+
+
+def losses(schema: Schema, dialect: str) -> list[str]:
+    """What :func:`to_metadata` leaves out when it creates ``schema`` in another dialect: generated
+    columns, CHECKs, defaults, partial or expression unique indexes, and domains (created as their
+    base type) — said aloud, since the rows still follow them but the new tables do not enforce them."""
+    if dialect == schema.dialect:
+        return []
+    out = []
+    for t in schema.tables:
+        out += [f"{t.key}.{c.name}: generated column" for c in t.columns if c.generated is not None]
+        out += [f"{t.key}.{c.name}: default {c.default}" for c in t.columns
+                if c.default is not None and c.sequence is None and c.identity is None and c.generated is None]
+        out += [f"{t.key}.{c.name}: domain {c.type.domain} (created as {c.type.name})" for c in t.columns
+                if c.type.domain]
+        out += [f"{t.key}: CHECK {c.name or c.sqltext}" for c in t.checks if c.origin == "table"]
+        out += [f"{t.key}: unique index {u.name}" for u in t.uniques if u.where or u.expressions]
+    return out

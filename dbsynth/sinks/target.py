@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dbsynth.errors import DbsynthError, TargetNotEmptyError
 from dbsynth.graph import Plan
-from dbsynth.schema.metadata import to_metadata
+from dbsynth.schema.metadata import losses, to_metadata
 from dbsynth.schema.model import Schema, Table
 
 __all__ = [
@@ -19,6 +21,8 @@ __all__ = [
     "refuse_existing",
     "sa_table",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def sa_table(table: Table, columns: list[str]) -> sa.TableClause:
@@ -46,6 +50,10 @@ def refuse_existing(conn: Connection, schema: Schema) -> None:
 def create_schema(conn: Connection, schema: Schema) -> None:
     """Create the reflected tables in an empty target (``--create-schema``)."""
     refuse_existing(conn, schema)
+    lost = losses(schema, conn.dialect.name)
+    if lost:
+        log.warning("--create-schema from %s into %s leaves out what %s cannot take as written (the rows still "
+                    "follow it): %s", schema.dialect, conn.dialect.name, conn.dialect.name, "; ".join(lost))
     md = to_metadata(schema, conn.dialect.name)
     for s in sorted({t.schema for t in schema.tables if t.schema}):
         conn.execute(sa.schema.CreateSchema(s, if_not_exists=True))

@@ -221,3 +221,19 @@ def test_materialized_views_are_refreshed(pg_database: Callable[..., str], tmp_p
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT n FROM item_count")).scalar_one() == 37
     engine.dispose()
+
+
+def test_create_schema_in_another_dialect_says_what_it_leaves_out(pg_database: Callable[..., str],
+                                                                  tmp_path: Path) -> None:
+    ddl = tmp_path / "pg.sql"
+    ddl.write_text("CREATE DOMAIN percent AS int CHECK (VALUE BETWEEN 0 AND 100);"
+                   "CREATE TABLE score (id int PRIMARY KEY, pct percent NOT NULL, twice int GENERATED ALWAYS AS "
+                   "(pct * 2) STORED, note text CHECK (length(note) < 50));")
+    source = pg_database(ddl)
+    target = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    res = run("seed", target, "--schema-from", source, "--create-schema", "--rows", "20")
+    assert res.returncode == 0, res.stderr
+    said = " ".join(res.stderr.split())
+    for needle in ("leaves out", "score.twice: generated column", "score.pct: domain percent", "score: CHECK"):
+        assert needle in said, said
+    assert all(0 <= pct <= 100 for _, pct, _ in table_rows(target)["score"])
