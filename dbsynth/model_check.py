@@ -27,6 +27,9 @@ def check_model(model: Model, where: str) -> None:
         _check(model)
     except _Bad as exc:
         raise ModelFileError(f"{where} is not a valid dbsynth model file: {exc}") from None
+    except (TypeError, ValueError) as exc:  # a value of the wrong kind where numbers belong
+        raise ModelFileError(f"{where} is not a valid dbsynth model file: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
 class _Bad(Exception):

@@ -140,7 +140,7 @@ def test_cli_fit_generate_report(source_databases: dict[str, str], pg_database: 
     assert data["overall"]["score"] > 0.9
     assert set(data["overall"]) == {"score", "column_shapes", "pair_trends", "cardinality", "inter_table_trends"}
     bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--public", "nosuch")
-    assert bad.returncode == 1 and "--public names unknown table(s) nosuch" in bad.stderr
+    assert bad.returncode == 2 and "--public names unknown table 'nosuch'" in bad.stderr
 
 
 def test_identifiers_learned_as_shapes_and_personal_values_by_content(pg_database: Callable[..., str],
