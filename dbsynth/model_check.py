@@ -22,14 +22,12 @@ __all__ = ["check_model"]
 
 
 def check_model(model: Model, where: str) -> None:
-    """Raise :class:`ModelFileError` (prefixed ``where``) at the first part generation could not use."""
+    """Raise :class:`ModelFileError` (prefixed ``where``) at the first part generation could not use;
+    a field of the wrong kind can also raise numpy's TypeError or ValueError, which the loader reports."""
     try:
         _check(model)
     except _Bad as exc:
         raise ModelFileError(f"{where} is not a valid dbsynth model file: {exc}") from None
-    except (TypeError, ValueError) as exc:  # a value of the wrong kind where numbers belong
-        raise ModelFileError(f"{where} is not a valid dbsynth model file: {type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
 class _Bad(Exception):

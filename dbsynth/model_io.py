@@ -140,9 +140,9 @@ def load(path: str | Path) -> Model:
         raise ModelFileError(f"{path} was written by a newer dbsynth (format {version}); upgrade dbsynth")
     try:
         model = _model(doc, arrays)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        check_model(model, str(path))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # a field of the wrong kind
         raise ModelFileError(f"{path} is not a valid dbsynth model file: {_reason(exc)}") from None
-    check_model(model, str(path))
     return model
 
 

@@ -32,6 +32,7 @@ from dbsynth.sinks.target import (
     non_empty_tables,
     not_empty_error,
     qualified,
+    refuse_existing,
 )
 
 __all__ = ["PostgresSink"]
@@ -159,6 +160,7 @@ class PostgresSink(Sink):
         try:
             with self.engine.begin() as conn:
                 if options.create_schema:
+                    refuse_existing(conn, schema)
                     create_schema(conn, schema)
                 check_tables_exist(conn, schema)
                 tables = [schema.table(k) for k in plan.order]

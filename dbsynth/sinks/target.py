@@ -48,8 +48,8 @@ def refuse_existing(conn: Connection, schema: Schema) -> None:
 
 
 def create_schema(conn: Connection, schema: Schema) -> None:
-    """Create the reflected tables in an empty target (``--create-schema``)."""
-    refuse_existing(conn, schema)
+    """Create the reflected tables in a target that has none of them (call :func:`refuse_existing`
+    first: ``--create-schema``)."""
     lost = losses(schema, conn.dialect.name)
     if lost:
         log.warning("--create-schema from %s into %s leaves out what %s cannot take as written (the rows still "

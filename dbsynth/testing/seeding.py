@@ -37,7 +37,7 @@ def fill(url: str, s: Settings, run_ddl: Callable[[str], None]) -> dict[str, int
     from dbsynth import load
     from dbsynth.connect import create_engine
     from dbsynth.pipeline import seed, write_model
-    from dbsynth.sinks.target import create_schema
+    from dbsynth.sinks.target import create_schema, refuse_existing
 
     if s.ddl:
         run_ddl(Path(s.ddl).read_text(encoding="utf-8"))
@@ -49,6 +49,7 @@ def fill(url: str, s: Settings, run_ddl: Callable[[str], None]) -> dict[str, int
         if model is not None and not s.ddl:
             engine = create_engine(url)
             with engine.begin() as conn:
+                refuse_existing(conn, model.schema)
                 create_schema(conn, model.schema)
             engine.dispose()
         result = seed(url, rows=dict(s.rows), default_rows=s.default_rows, seed=s.seed, locale=s.locale)
