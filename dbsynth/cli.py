@@ -31,9 +31,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
+from sqlalchemy.exc import DBAPIError
 
 from dbsynth import model_io
 from dbsynth.config import load_config
+from dbsynth.connect import DEFAULT_LOCK_TIMEOUT
 from dbsynth.errors import DbsynthError, UsageError
 from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import (
@@ -66,6 +68,8 @@ ConfigOption = Annotated[Path | None, typer.Option(
 ToDirOption = Annotated[Path | None, typer.Option(
     "--to-dir", help="Write files here (see --format) instead of a database.")]
 FormatOption = Annotated[str, typer.Option("--format", help="With --to-dir: csv, parquet or sql (one data.sql).")]
+LockTimeoutOption = Annotated[float, typer.Option(
+    "--lock-timeout", help="Seconds to wait for a table another session holds locked, then stop naming it.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary; errors only.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable run summary on stdout.")]
 
@@ -204,6 +208,7 @@ def seed_cmd(
     format_: FormatOption = "csv",
     locale: LocaleOption = "en_US",
     config: ConfigOption = None,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -212,7 +217,7 @@ def seed_cmd(
     _run_seed(url, label=str(to_dir) if to_dir else url.split("@")[-1], rows=per_table,
               default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
               create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, format=format_,
-              locale=locale, config=load_config(config), quiet=quiet, as_json=as_json)
+              locale=locale, config=load_config(config), lock_timeout=lock_timeout, quiet=quiet, as_json=as_json)
 
 
 @app.command("fit")
@@ -310,6 +315,7 @@ def generate_cmd(
     format_: FormatOption = "csv",
     locale: LocaleOption = "en_US",
     config: ConfigOption = None,
+    lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -323,8 +329,8 @@ def generate_cmd(
     _with_progress(lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate, create_schema=create_schema,
-                   to_dir=to_dir, format=format_, locale=locale, config=load_config(config), quiet=quiet,
-                   as_json=as_json)
+                   to_dir=to_dir, format=format_, locale=locale, config=load_config(config),
+                   lock_timeout=lock_timeout, quiet=quiet, as_json=as_json)
 
 
 @app.command("check")
@@ -433,6 +439,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         code = 2 if isinstance(exc, UsageError) else 1
+    except DBAPIError as exc:  # the database's own refusal outside a write (reading a source, a report …)
+        if _state["debug"]:
+            raise
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        err.print(f"[red]error:[/red] the database answered: {escape(reason)}", highlight=False, soft_wrap=True)
+        code = 1
     except Exception as exc:  # a bug: still one line, and the way to the traceback
         if _state["debug"]:
             raise

@@ -12,9 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from dbsynth.errors import ConnectError
+from dbsynth.errors import ConnectError, UsageError
 
-__all__ = ["create_engine", "normalise_url", "redact"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "create_engine", "lock_args", "normalise_url", "redact"]
+
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a statement waits for another session's lock before giving up
 
 _DEFAULT_DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -51,19 +53,38 @@ def redact(url: str | URL) -> str:
         return "<malformed URL>"
 
 
-def create_engine(url: str | URL, *, check: bool = True, create: bool = False) -> Engine:
+def lock_args(backend: str, seconds: float) -> dict[str, object]:
+    """Driver arguments that bound every wait for a lock to ``seconds``: PostgreSQL's
+    ``lock_timeout``, MariaDB/MySQL's ``lock_wait_timeout`` (metadata locks: DDL, LOCK TABLES) and
+    ``innodb_lock_wait_timeout`` (row locks), SQLite's busy timeout. Without them a run that meets an
+    idle transaction holding one of its tables waits forever, and says nothing."""
+    if backend == "postgresql":
+        return {"options": f"-c lock_timeout={max(round(seconds * 1000), 1)}"}
+    if backend in ("mysql", "mariadb"):
+        whole = max(round(seconds), 1)
+        return {"init_command": f"SET SESSION lock_wait_timeout = {whole}, SESSION innodb_lock_wait_timeout = {whole}"}
+    if backend == "sqlite":
+        return {"timeout": seconds}
+    return {}
+
+
+def create_engine(url: str | URL, *, check: bool = True, create: bool = False,
+                  lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Engine:
     """An engine for ``url``; with ``check`` it opens one connection so bad URLs fail here.
 
     An SQLite file that does not exist is an error unless ``create`` (``--create-schema``): SQLite
     would silently create an empty one, and a mistyped path would look like an empty database.
+    Every connection waits at most ``lock_timeout`` seconds for a lock (see :func:`lock_args`).
     """
+    if not (lock_timeout > 0 and lock_timeout < 10**6):
+        raise UsageError(f"--lock-timeout must be a positive number of seconds (got {lock_timeout})")
     parsed = normalise_url(url)
     path = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if path and path != ":memory:" and not path.startswith("file:") and not create and not Path(path).exists():
         raise ConnectError(f"no SQLite database at {path}: check the path (pass --create-schema to create "
                            "a new file from --schema-from)")
     try:
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, connect_args=lock_args(parsed.get_backend_name(), lock_timeout))
     except NoSuchModuleError as exc:
         raise ConnectError(
             f"unknown database kind {parsed.drivername!r} in {redact(parsed)}: dbsynth supports "

@@ -27,6 +27,7 @@ from dbsynth.generators.schema_only import SchemaOnlyGenerator
 from dbsynth.graph import Plan, plan
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.relational import (
+    KeyRedraw,
     assign_foreign_keys,
     degree_assignment,
     fill_self_reference,
@@ -306,8 +307,14 @@ class Model:
         gap_of = {hi: lo for hi, lo in tm.gaps if hi in learned}
         tries: dict[str, int] = {}
 
+        ready = [fk for fk in table.foreign_keys if fk.referred != key and fk.referred in done
+                 and not the_plan.is_deferred(key, fk)]
+        redraw = KeyRedraw(ready, {fk.referred: done[fk.referred].frame for fk in ready})
+
         def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame) -> pd.Series:
             k = int(rows.sum())
+            if column in redraw:
+                return redraw.draw(column, k, r)
             tries[column] = tries.get(column, 0) + 1
             # after NETWORK_TRIES rounds a learned column's failing rows come from the schema, whose
             # values follow the CHECKs: under noise every released bin may break one (Pagila's
@@ -335,7 +342,7 @@ class Model:
                       if not c.nullable and c.name in frame.columns and c.name not in deferred],
             resample=resample, rng=fix_rng, report=report,
             # a column copied from the parent row (a learned equality) stays the parent's
-            resamplable=[c for c in gen.columns if c != seq and c not in fixed])
+            resamplable=[c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed])
         result.frame = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
         return result, report
 

@@ -8,15 +8,20 @@ reads and raises :class:`ModelFileError` naming the table and the part.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from dbsynth.errors import ModelFileError
 from dbsynth.generators.discretize import Discretizer
 from dbsynth.model import Model, TableModel
+from dbsynth.relational import fk_id
+from dbsynth.schema.model import Schema
 
 __all__ = ["check_model"]
 
@@ -59,9 +64,26 @@ def _check(model: Model) -> None:
                      for e in acc.entries for f in ("rho", "delta", "sensitivity", "scale")), "privacy ledger")
         _require(all(isinstance(e.table, str) and isinstance(e.component, str) and isinstance(e.mechanism, str)
                      for e in acc.entries), "privacy ledger")
+    missing = sorted({t.key for t in model.schema.tables} - set(model.tables))
+    _require(not missing, f"no model for table(s) {', '.join(missing)} of its schema")
     for key, tm in model.tables.items():
         _require(key in model.schema, f"table {key!r} is not in the model's schema")
         _table(tm)
+        _context(model.schema, tm)
+
+
+def _context(schema: Schema, tm: TableModel) -> None:
+    """Context nodes are the network's inputs from the primary parent row: one per listed parent
+    column, each a column of that parent."""
+    key = tm.key
+    _require({node for node, _ in tm.context} == set(tm.generator.context), f"{key}: context nodes")
+    if not tm.context:
+        return
+    fks = {fk_id(key, fk): fk for fk in schema.table(key).foreign_keys}
+    primary = fks.get(tm.primary or "")
+    _require(primary is not None and primary.referred in schema, f"{key}: context without a primary FK")
+    parent = {c.name for c in schema.table(primary.referred).columns}  # type: ignore[union-attr]
+    _require(all(col in parent for _, col in tm.context), f"{key}: context columns")
 
 
 def _table(tm: TableModel) -> None:
@@ -89,11 +111,17 @@ def _table(tm: TableModel) -> None:
 
 def _generator(tm: TableModel) -> None:
     key, gen = tm.key, tm.generator
-    _require(isinstance(gen.units, dict) and all(v is None or isinstance(v, str) for v in gen.units.values()),
+    _require(isinstance(gen.units, dict) and all(v is None or _UNIT.fullmatch(v) for v in gen.units.values()),
              f"{key}: units")
+    _require(set(gen.units) == set(gen.discretizers), f"{key}: the units and discretizers name different columns")
+    nodes = {node.name for node in gen.net.nodes}
+    _require(set(gen.units) | set(gen.context) == nodes, f"{key}: the network's nodes are not its columns")
+    _require(all(node in gen.units for node, _, _ in tm.counts), f"{key}: a children count is not a network node")
+    for name, d in gen.context.items():
+        _discretizer(f"{key}.{name}", d, d.unit if d.kind == "bins" else None)
+    for name, d in gen.discretizers.items():
+        _discretizer(f"{key}.{name}", d, gen.units[name])
     discretizers = {**gen.context, **gen.discretizers}
-    for name, d in discretizers.items():
-        _discretizer(f"{key}.{name}", d)
     cards: dict[str, int] = {}
     for node in gen.net.nodes:
         where = f"{key}: network node {node.name!r}"
@@ -112,9 +140,20 @@ def _generator(tm: TableModel) -> None:
                  and bool(np.allclose(cpt.sum(axis=1), 1.0, atol=1e-6)), f"{where}: probabilities")
 
 
-def _discretizer(where: str, d: Discretizer) -> None:
-    _require(d.kind in ("values", "bins") and isinstance(d.has_null, bool) and isinstance(d.unit, str),
-             f"{where}: discretizer")
+_UNIT = re.compile(r"int|float|date|datetime|datetime_tz|decimal:\d{1,2}|count:\d{1,9}")
+
+
+def _discretizer(where: str, d: Discretizer, unit: str | None) -> None:
+    """``unit`` is how the generator decodes the column (``None``: categories): bins decode with it,
+    and the values of a numeric column are numbers (dates for a date column)."""
+    _require(d.kind in ("values", "bins") and isinstance(d.has_null, bool) and isinstance(d.unit, str)
+             and _UNIT.fullmatch(d.unit) is not None, f"{where}: discretizer")
+    _require(d.kind == "values" or unit is not None, f"{where}: bins of a non-numeric column")
+    if d.kind == "values" and unit is not None:
+        dated = unit.startswith("date")
+        _require(all(v is None or (isinstance(v, pd.Timestamp | dt.date) if dated else
+                                   isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v))
+                     for v in d.values), f"{where}: values of the wrong kind")
     if d.kind == "bins":
         edges = np.asarray(d.edges)
         _require(len(edges) >= 2 and edges.dtype.kind in "if" and bool(np.isfinite(edges).all())

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from dbsynth import registry
 from dbsynth.config import Config
-from dbsynth.connect import create_engine, redact
+from dbsynth.connect import DEFAULT_LOCK_TIMEOUT, create_engine, redact
 from dbsynth.drift import Drift, drift, follow
 from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
@@ -26,7 +26,7 @@ from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
-from dbsynth.sinks.base import Sink, WriteOptions
+from dbsynth.sinks.base import Sink, WriteOptions, physical
 from dbsynth.sinks.files import check_format
 from dbsynth.synthesis import Synthesis, resolve_rows, synthesize
 
@@ -137,6 +137,7 @@ def seed(
     locale: str = "en_US",
     config: Config | None = None,
     progress: Progress | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> SeedResult:
     """Seed ``target`` schema-only: ``default_rows`` per table unless ``rows`` says otherwise.
 
@@ -146,7 +147,7 @@ def seed(
     _check_format(to_dir, format)
     if schema_from == "":
         raise UsageError("--schema-from is empty: give the URL of the database whose schema to seed")
-    source = create_engine(target if schema_from is None else schema_from)
+    source = create_engine(target if schema_from is None else schema_from, lock_timeout=lock_timeout)
     try:
         schema = reflect(source, schemas=schemas)
     finally:
@@ -154,7 +155,7 @@ def seed(
     the_plan = plan(schema)
     explicit = {schema.resolve(name): n for name, n in (rows or {}).items()}
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
-    engine = None if to_dir is not None else create_engine(target, create=create_schema)
+    engine = None if to_dir is not None else create_engine(target, create=create_schema, lock_timeout=lock_timeout)
     checker = DatabaseChecker(engine) if engine is not None and not create_schema else None
     try:
         t0 = time.perf_counter()
@@ -164,7 +165,8 @@ def seed(
         t1 = time.perf_counter()
         _refuse_empty(synthesis, "every table gets 0 rows (--rows 0)")
         sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
-        report = sink.write(schema, the_plan, synthesis.frames,
+        written, frames = physical(schema, synthesis.frames)
+        report = sink.write(written, the_plan, frames,
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),
                             progress=(lambda t, n: progress("write", t, n)) if progress else None)
     finally:
@@ -189,6 +191,7 @@ def write_model(
     locale: str = "en_US",
     config: Config | None = None,
     progress: Progress | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> SeedResult:
     """Generate from ``model`` and write to ``target`` (or files in ``to_dir``).
 
@@ -200,7 +203,8 @@ def write_model(
     if (target is None) == (to_dir is None):
         raise UsageError("give either a target database (--target URL) or a directory (--to-dir DIR), not "
                          + ("both" if target is not None else "neither"))
-    engine = None if to_dir is not None else create_engine(target or "", create=create_schema)
+    engine = None if to_dir is not None else create_engine(target or "", create=create_schema,
+                                                           lock_timeout=lock_timeout)
     found = None
     checker = None
     try:
@@ -216,7 +220,8 @@ def write_model(
         t1 = time.perf_counter()
         _refuse_empty(synthesis, f"--scale {scale:g} gives every table 0 rows")
         sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
-        report = sink.write(model.schema, model.plan, synthesis.frames,
+        written, frames = physical(model.schema, synthesis.frames)
+        report = sink.write(written, model.plan, frames,
                             options=WriteOptions(truncate=truncate, create_schema=create_schema),
                             progress=(lambda t, n: progress("write", t, n)) if progress else None)
     finally:

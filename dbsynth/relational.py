@@ -16,7 +16,7 @@ import pandas as pd
 from dbsynth.errors import ConstraintError
 from dbsynth.schema.model import ForeignKey, Table
 
-__all__ = ["assign_foreign_keys", "capacity", "fill_self_reference", "key_pool", "linked_groups"]
+__all__ = ["KeyRedraw", "assign_foreign_keys", "capacity", "fill_self_reference", "key_pool", "linked_groups"]
 
 FK_NULL_RATE = 0.1
 
@@ -25,6 +25,28 @@ def key_pool(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The referenceable key tuples of a generated table: rows whose key columns are all non-NULL."""
     sub = frame.loc[:, list(columns)]
     return sub[sub.notna().all(axis=1)].reset_index(drop=True)
+
+
+class KeyRedraw:
+    """New parents for rows whose single-column FK breaks a CHECK (``origin <> destination`` over two
+    FKs to ``city``): enforcement resamples an FK column like any other, drawing uniformly from the
+    referenced table's keys. A multi-column FK is never redrawn, one column alone would not exist."""
+
+    def __init__(self, fks: Sequence[ForeignKey], parents: Mapping[str, pd.DataFrame]) -> None:
+        self.values = {fk.columns[0]: parents[fk.referred][fk.referred_columns[0]].dropna().to_numpy()
+                       for fk in fks if len(fk.columns) == 1 and fk.referred in parents}
+        self.values = {c: v for c, v in self.values.items() if len(v)}
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.values)
+
+    def __contains__(self, column: object) -> bool:
+        return column in self.values
+
+    def draw(self, column: str, n: int, rng: np.random.Generator) -> pd.Series:
+        keys = self.values[column]
+        return pd.Series(keys[rng.integers(0, len(keys), size=n)])
 
 
 def linked_groups(table: Table, fks: Sequence[ForeignKey]) -> list[tuple[ForeignKey, ...]]:

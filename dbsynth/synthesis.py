@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -21,12 +21,12 @@ from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
 from dbsynth.graph import Plan
-from dbsynth.relational import assign_foreign_keys, capacity, fill_self_reference, key_pool
+from dbsynth.relational import KeyRedraw, assign_foreign_keys, capacity, fill_self_reference, key_pool
 from dbsynth.rules.checks import Predicate, compile_check
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
-from dbsynth.schema.model import Schema, Table, TypeKind
+from dbsynth.schema.model import Schema, Table, TypeKind, field_references
 
 __all__ = ["Synthesis", "resolve_rows", "synthesize", "table_rng"]
 
@@ -60,8 +60,11 @@ def resolve_rows(schema: Schema, plan: Plan, rows: Mapping[str, int], default: i
 
 
 def predicates_for(table: Table, dialect: str) -> list[Predicate]:
+    """The table's CHECKs (a composite's ``(column).field`` read as its field column)."""
     names = [c.name for c in table.columns]
-    return [compile_check(c.name, c.sqltext, dialect=dialect, columns=names) for c in table.checks]
+    return [replace(compile_check(c.name, field_references(c.sqltext, table.composites), dialect=dialect,
+                                  columns=names), sqltext=c.sqltext)
+            for c in table.checks]
 
 
 def sequence_key(table: Table) -> str | None:
@@ -134,8 +137,12 @@ def synthesize(
         frame = attach_parents(frame, needs, frames)
         reports[key] = EnforceReport()
 
+        redraw = KeyRedraw(ready, {fk.referred: frames[fk.referred] for fk in ready})
+
         def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame,
-                     g: SchemaOnlyGenerator = gen) -> pd.Series:
+                     g: SchemaOnlyGenerator = gen, keys: KeyRedraw = redraw) -> pd.Series:
+            if column in keys:
+                return keys.draw(column, int(rows.sum()), r)
             return g.sample(int(rows.sum()), rng=r, columns=[column])[column]
 
         frame = enforce(
@@ -145,7 +152,7 @@ def synthesize(
             not_null=[c.name for c in table.writable_columns
                       if not c.nullable and c.name in frame.columns and c.name not in deferred_cols],
             resample=resample,
-            resamplable=[c for c in gen.columns if c != seq],
+            resamplable=[c for c in gen.columns if c != seq] + redraw.columns,
             rng=fix_rng,
             report=reports[key],
         )

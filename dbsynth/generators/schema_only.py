@@ -66,13 +66,17 @@ class SchemaOnlyGenerator(TableGenerator):
         self.providers = providers or Providers()
         domains = column_domains(predicates)
         unique = {cols[0] for cols in table.unique_sets() if len(cols) == 1}
+        # a nullable composite is NULL as a whole, not one field at a time (unless NULL rates were learned)
+        self._whole_null = [comp.columns for comp in table.composites
+                            if comp.nullable and not set(comp.columns) & set(null_rates or {})]
+        fields = {c for cols in self._whole_null for c in cols}
         self._specs = {
             c.name: ValueSpec(
                 column=c,
                 domain=domains.get(c.name, ColumnDomain()),
                 unique=c.name in unique,
                 semantic=None if c.name in plain else semantic_of(table, c),
-                null_rate=(null_rates or {}).get(c.name, NULL_RATE) if c.nullable else 0.0,
+                null_rate=(null_rates or {}).get(c.name, NULL_RATE) if c.nullable and c.name not in fields else 0.0,
                 owner=f"{table.key}.{c.name}",
             )
             for c in own_columns(table)
@@ -92,4 +96,9 @@ class SchemaOnlyGenerator(TableGenerator):
         streams = rng.spawn(len(columns))
         data = {c: make_values(self._specs[c], n, r, self.providers).reset_index(drop=True)
                 for c, r in zip(columns, streams, strict=True)}
+        for cols in self._whole_null:
+            if set(cols) <= set(columns):
+                null = rng.spawn(1)[0].random(n) < NULL_RATE
+                for c in cols:
+                    data[c] = data[c].astype(object).where(~null, None)
         return pd.DataFrame(data, index=pd.RangeIndex(n))

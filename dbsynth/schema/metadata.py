@@ -11,10 +11,23 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 
 from dbsynth.schema.model import ColumnType, Schema, TypeKind
 
-__all__ = ["losses", "to_metadata"]
+__all__ = ["create_types", "losses", "to_metadata"]
+
+
+class _Named(sa.types.UserDefinedType[Any]):
+    """A type the target already has (or :func:`create_types` makes), by name: a composite type."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
 
 
 def _sa_type(t: ColumnType, dialect: str) -> Any:
@@ -54,7 +67,28 @@ def _sa_type(t: ColumnType, dialect: str) -> Any:
         return postgresql.TSVECTOR()
     if k is TypeKind.INET and pg:
         return postgresql.INET()
+    if k is TypeKind.COMPOSITE and pg:
+        return _Named(t.name)
     return sa.Text()
+
+
+def create_types(conn: Connection, schema: Schema) -> None:
+    """On PostgreSQL, the composite types (and the enum types of their fields) that the tables of
+    ``schema`` use and the target lacks, before ``CREATE TABLE``; SQLAlchemy creates the enums of
+    columns itself."""
+    if conn.dialect.name != "postgresql":
+        return
+    exists = "SELECT to_regtype(:n) IS NOT NULL"
+    for t in schema.tables:
+        for comp in t.composites:
+            if conn.execute(sa.text(exists), {"n": comp.type_name}).scalar():
+                continue
+            for enum, labels in comp.enums:
+                if not conn.execute(sa.text(exists), {"n": enum}).scalar():
+                    postgresql.ENUM(*labels, name=enum).create(conn)
+            prep = conn.dialect.identifier_preparer
+            fields = ", ".join(f"{prep.quote(f)} {sql}" for f, sql in comp.fields)
+            conn.exec_driver_sql(f"CREATE TYPE {comp.type_name} AS ({fields})")
 
 
 def to_metadata(schema: Schema, dialect: str) -> sa.MetaData:
@@ -121,4 +155,5 @@ def losses(schema: Schema, dialect: str) -> list[str]:
                 if c.type.domain]
         out += [f"{t.key}: CHECK {c.name or c.sqltext}" for c in t.checks if c.origin == "table"]
         out += [f"{t.key}: unique index {u.name}" for u in t.uniques if u.where or u.expressions]
+        out += [f"{t.key}.{c.column}: composite type {c.type_name} (created as text)" for c in t.composites]
     return out

@@ -7,8 +7,9 @@ conversion happens once, in :mod:`dbsynth.schema.reflect`.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dbsynth.errors import UsageError
 
@@ -16,6 +17,7 @@ __all__ = [
     "Check",
     "Column",
     "ColumnType",
+    "Composite",
     "ForeignKey",
     "Identity",
     "PrimaryKey",
@@ -23,6 +25,7 @@ __all__ = [
     "Table",
     "TypeKind",
     "Unique",
+    "field_references",
 ]
 
 
@@ -45,6 +48,7 @@ class TypeKind(enum.StrEnum):
     ARRAY = "array"
     TSVECTOR = "tsvector"
     INET = "inet"
+    COMPOSITE = "composite"  # only in :meth:`Table.physical`; generation sees one column per field
     UNKNOWN = "unknown"
 
 
@@ -144,6 +148,55 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Composite:
+    """A column of a composite (row) type: ``coordinates geocoord`` with ``CREATE TYPE geocoord AS
+    (latitude numeric, longitude numeric)``.
+
+    Reflection gives the table one column per field, named ``coordinates.latitude``: learning,
+    generation, CHECKs (``(coordinates).latitude BETWEEN -90 AND 90``, see :func:`field_references`)
+    and reports all work on plain columns, and only the write puts the composite value back together
+    (:meth:`Table.physical`). ``fields`` pairs each field with its SQL type and ``enums`` lists the
+    enum types those use with their labels, to create the type in a target that lacks it.
+    """
+
+    column: str
+    type_name: str
+    fields: tuple[tuple[str, str], ...]
+    nullable: bool
+    enums: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def sub(self, field: str) -> str:
+        """The name of the column that holds ``field``."""
+        return f"{self.column}.{field}"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.sub(f) for f, _ in self.fields)
+
+
+_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+_FIELD_REF = re.compile(rf"\(\s*({_IDENT})\s*\)\s*\.\s*({_IDENT})")
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
+
+
+def field_references(sqltext: str, composites: tuple[Composite, ...]) -> str:
+    """``sqltext`` with every ``(column).field`` of a composite column written as the quoted name of
+    its field column, ``"column.field"``, so that CHECKs on fields parse and evaluate like any other."""
+    if not composites:
+        return sqltext
+    known = {(c.column, f): c.sub(f) for c in composites for f, _ in c.fields}
+
+    def swap(m: re.Match[str]) -> str:
+        name = known.get((_unquote(m.group(1)), _unquote(m.group(2))))
+        return m.group(0) if name is None else '"' + name.replace('"', '""') + '"'
+
+    return _FIELD_REF.sub(swap, sqltext)
+
+
+@dataclass(frozen=True)
 class Table:
     """One writable table. ``schema`` is ``None`` for the connection's default schema."""
 
@@ -155,6 +208,7 @@ class Table:
     uniques: tuple[Unique, ...] = ()
     checks: tuple[Check, ...] = ()
     partitions: tuple[str, ...] = ()
+    composites: tuple[Composite, ...] = ()
 
     @property
     def key(self) -> str:
@@ -170,6 +224,38 @@ class Table:
     @property
     def writable_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.writable)
+
+    def field_of(self, name: str) -> tuple[Composite, str] | None:
+        """The composite column and field that column ``name`` holds, if it is a field column."""
+        for comp in self.composites:
+            for f, _ in comp.fields:
+                if comp.sub(f) == name:
+                    return comp, f
+        return None
+
+    def physical(self) -> Table:
+        """The table as the database has it: each composite's field columns replaced, where the
+        first of them stood, by the composite column itself (kind ``COMPOSITE``); keys named by it."""
+        owner = {sub: comp for comp in self.composites for sub in comp.columns}
+        if not any(c.name in owner for c in self.columns):
+            return self
+        cols: list[Column] = []
+        for c in self.columns:
+            comp = owner.get(c.name)
+            if comp is None:
+                cols.append(c)
+            elif c.name == comp.columns[0]:
+                cols.append(Column(comp.column, ColumnType(TypeKind.COMPOSITE, comp.type_name), comp.nullable))
+
+        def names(columns: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(owner[c].column if c in owner else c for c in columns))
+
+        return replace(
+            self, columns=tuple(cols),
+            primary_key=None if self.primary_key is None else replace(self.primary_key,
+                                                                      columns=names(self.primary_key.columns)),
+            foreign_keys=tuple(replace(fk, columns=names(fk.columns)) for fk in self.foreign_keys),
+            uniques=tuple(replace(u, columns=names(u.columns)) for u in self.uniques))
 
     def unique_sets(self) -> Iterator[tuple[str, ...]]:
         """Every column set that must be unique: the primary key first, then UNIQUEs, deduplicated."""
@@ -196,6 +282,10 @@ class Schema:
             if t.key == key:
                 return t
         raise KeyError(key)
+
+    def physical(self) -> Schema:
+        """The schema as the database has it (see :meth:`Table.physical`), for writing."""
+        return replace(self, tables=tuple(t.physical() for t in self.tables))
 
     def __contains__(self, key: object) -> bool:
         return any(t.key == key for t in self.tables)

@@ -1,5 +1,6 @@
 """PostgreSQL catalog facts that SQLAlchemy's inspector does not expose: partitions, their bounds,
-and domain base types with their length/precision and CHECK constraints."""
+domain base types with their length/precision and CHECK constraints, and the fields of composite
+types."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["DomainInfo", "PartitionInfo", "domains", "partition_check", "partitions", "table_schemas"]
+__all__ = [
+    "CompositeField",
+    "DomainInfo",
+    "PartitionInfo",
+    "composites",
+    "domains",
+    "partition_check",
+    "partitions",
+    "table_schemas",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,40 @@ class DomainInfo:
     base_type: str
     not_null: bool
     checks: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CompositeField:
+    """One field of a composite type: its SQL type (``format_type``), the kind of that type (``b``
+    base, ``e`` enum, ``d`` domain, ``c`` composite …), its schema and name, and an enum's labels."""
+
+    name: str
+    sql_type: str
+    typtype: str
+    type_schema: str
+    type_name: str
+    labels: tuple[str, ...]
+
+
+def composites(conn: Connection) -> dict[str, tuple[CompositeField, ...]]:
+    """The fields of every stand-alone composite type (``CREATE TYPE … AS (…)``), keyed by the type's
+    name as ``format_type`` spells it (and SQLAlchemy's warning about the unknown type quotes it)."""
+    rows = conn.execute(sa.text("""
+        SELECT format_type(t.oid, NULL), a.attname, format_type(a.atttypid, a.atttypmod), ft.typtype,
+               fn.nspname, ft.typname,
+               coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+                         FROM pg_enum e WHERE e.enumtypid = ft.oid), '{}')
+        FROM pg_type t
+        JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        JOIN pg_type ft ON ft.oid = a.atttypid
+        JOIN pg_namespace fn ON fn.oid = ft.typnamespace
+        WHERE t.typtype = 'c'
+        ORDER BY 1, a.attnum"""))
+    out: dict[str, list[CompositeField]] = {}
+    for type_name, field, sql_type, typtype, schema, name, labels in rows:
+        out.setdefault(type_name, []).append(CompositeField(field, sql_type, typtype, schema, name, tuple(labels)))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def partitions(conn: Connection) -> list[PartitionInfo]:

@@ -14,7 +14,13 @@ __all__ = ["read_table"]
 
 
 def read_table(engine: Engine, table: Table) -> pd.DataFrame:
-    cols: list[sa.ColumnClause[Any]] = [sa.column(c.name) for c in table.columns]
+    """Every column of ``table``; a composite's field column as ``(column).field``."""
+    prep = engine.dialect.identifier_preparer
+    cols: list[Any] = []
+    for c in table.columns:
+        field = table.field_of(c.name)
+        cols.append(sa.column(c.name) if field is None else
+                    sa.literal_column(f"({prep.quote(field[0].column)}).{prep.quote(field[1])}").label(c.name))
     stmt = sa.select(*cols).select_from(sa.table(table.name, schema=table.schema))
     with engine.connect() as conn:
         return pd.read_sql(stmt, conn)

@@ -11,6 +11,7 @@ import re
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from dbsynth.schema.model import (
     Check,
     Column,
     ColumnType,
+    Composite,
     ForeignKey,
     Identity,
     PrimaryKey,
@@ -60,12 +62,13 @@ def reflect(engine: Engine, *, schemas: Sequence[str] | None = None, require_tab
         wanted = list(schemas) if schemas else holding if is_pg else [default]
         parts = pg.partitions(conn) if is_pg else []
         doms = pg.domains(conn) if is_pg else {}
+        comps = pg.composites(conn) if is_pg else {}
         tables: list[Table] = []
         for schema in wanted:
             if schema not in insp.get_schema_names() and schema != default:
                 raise UsageError(f"schema {schema!r} does not exist in the database; it has "
                                  f"{', '.join(insp.get_schema_names())}")
-            tables += _reflect_schema(conn, insp, schema, default, parts, doms)
+            tables += _reflect_schema(conn, insp, schema, default, parts, doms, comps)
     if not tables and require_tables:
         where = f"schema(s) {', '.join(map(str, wanted))} of " if schemas else ""
         found = [s for s in holding if s not in wanted]
@@ -88,6 +91,7 @@ def _reflect_schema(
     default: str | None,
     parts: list[pg.PartitionInfo],
     doms: dict[tuple[str, str], pg.DomainInfo],
+    comps: dict[str, tuple[pg.CompositeField, ...]],
 ) -> list[Table]:
     sch = None if schema == default else schema
     part_of = {(p.schema, p.name): p for p in parts}
@@ -111,7 +115,7 @@ def _reflect_schema(
     out = []
     for name in names:
         k = (sch, name)
-        columns, dom_checks = _columns(cols.get(k, []), conn, doms, schema, unknown)
+        columns, dom_checks, composites = _columns(cols.get(k, []), conn, doms, schema, unknown, comps)
         fk_list = [_fk(f, sch, default) for f in fks.get(k, [])]
         partitions = sorted(children.get(name, []), key=lambda p: p.name)
         for p in partitions:
@@ -125,16 +129,23 @@ def _reflect_schema(
             if bound:
                 checks.append(Check(f"{name}_partition_bounds", bound, origin="partition"))
         pk = pks.get(k) or {}
+        fields = {c.column: c.columns for c in composites}
+
+        def expand(names: tuple[str, ...], fields: dict[str, tuple[str, ...]] = fields) -> tuple[str, ...]:
+            return tuple(n for c in names for n in fields.get(c, (c,)))  # a key over a composite: its fields
+
         out.append(Table(
             schema=sch,
             name=name,
             columns=tuple(columns),
-            primary_key=PrimaryKey(pk.get("name"), tuple(pk["constrained_columns"]))
+            primary_key=PrimaryKey(pk.get("name"), expand(tuple(pk["constrained_columns"])))
             if pk.get("constrained_columns") else None,
-            foreign_keys=_dedupe_fks(fk_list),
-            uniques=_uniques(uqs.get(k, []) + _sqlite_uniques(conn, name), ixs.get(k, []), columns),
+            foreign_keys=tuple(replace(f, columns=expand(f.columns)) for f in _dedupe_fks(fk_list)),
+            uniques=tuple(replace(u, columns=expand(u.columns)) for u in
+                          _uniques(uqs.get(k, []) + _sqlite_uniques(conn, name), ixs.get(k, []), columns)),
             checks=tuple(checks),
             partitions=tuple(_key(p.schema, p.name, default) for p in partitions),
+            composites=tuple(composites),
         ))
     return out
 
@@ -145,22 +156,29 @@ def _columns(
     doms: dict[tuple[str, str], pg.DomainInfo],
     schema: str | None,
     unknown: dict[str, str],
-) -> tuple[list[Column], list[Check]]:
-    columns, checks = [], []
+    comps: dict[str, tuple[pg.CompositeField, ...]],
+) -> tuple[list[Column], list[Check], list[Composite]]:
+    columns: list[Column] = []
+    checks: list[Check] = []
+    composites: list[Composite] = []
     for c in raw:
         t = c["type"]
         domain_checks: list[Check] = []
         if isinstance(t, postgresql.DOMAIN):
             info = doms.get((t.schema or schema or "public", str(t.name))) or doms.get(("public", str(t.name)))
             if info is not None:
-                base = parse_type_name(info.base_type, conn.dialect)
-                ctype = convert_type(base, domain=t.name)
-                domain_checks = [Check(n, _VALUE.sub(_quote(c["name"]), text), origin="domain")
-                                 for n, text in info.checks]
+                ctype, domain_checks = _domain(info, _quote(c["name"]), conn)
             else:
                 ctype = convert_type(t.data_type, domain=t.name)
         else:
             ctype = convert_type(t)
+        if ctype.kind is TypeKind.UNKNOWN and unknown.get(c["name"]) in comps:
+            comp, fields, field_checks = _composite(c["name"], unknown[c["name"]], comps[unknown[c["name"]]],
+                                                    bool(c["nullable"]), doms, conn)
+            composites.append(comp)
+            columns += fields
+            checks += field_checks
+            continue
         if ctype.kind is TypeKind.UNKNOWN and c["name"] in unknown:
             ctype = ColumnType(TypeKind.UNKNOWN, unknown[c["name"]])
         default = c.get("default")
@@ -179,7 +197,44 @@ def _columns(
             generated=str(computed["sqltext"]) if computed else None,
         ))
         checks += domain_checks
-    return columns, checks
+    return columns, checks, composites
+
+
+def _domain(info: pg.DomainInfo, column_sql: str, conn: Connection) -> tuple[ColumnType, list[Check]]:
+    """A domain's base type, and its CHECKs with ``VALUE`` written as ``column_sql``."""
+    ctype = convert_type(parse_type_name(info.base_type, conn.dialect), domain=info.name)
+    return ctype, [Check(n, _VALUE.sub(column_sql, text), origin="domain") for n, text in info.checks]
+
+
+def _composite(
+    name: str,
+    type_name: str,
+    fields: tuple[pg.CompositeField, ...],
+    nullable: bool,
+    doms: dict[tuple[str, str], pg.DomainInfo],
+    conn: Connection,
+) -> tuple[Composite, list[Column], list[Check]]:
+    """A composite column as one column per field (see :class:`Composite`); a field of a domain type
+    brings the domain's CHECKs, on ``(column).field``. A field that is itself a composite stays of
+    unknown type (generation says so)."""
+    columns, checks, sql_types = [], [], []
+    for f in fields:
+        ctype = ColumnType(TypeKind.UNKNOWN, f.sql_type)
+        sql_type = f.sql_type
+        if f.typtype == "e":
+            ctype = ColumnType(TypeKind.ENUM, f.type_name, labels=f.labels)
+        elif f.typtype == "d" and (f.type_schema, f.type_name) in doms:
+            info = doms[(f.type_schema, f.type_name)]
+            ctype, field_checks = _domain(info, f"({_quote(name)}).{_quote(f.name)}", conn)
+            checks += field_checks
+            sql_type = info.base_type
+        elif f.typtype == "b":
+            ctype = convert_type(parse_type_name(f.sql_type, conn.dialect))
+        sql_types.append(sql_type)
+        columns.append(Column(name=f"{name}.{f.name}", type=ctype, nullable=nullable))
+    enums = tuple(dict.fromkeys((f.sql_type, f.labels) for f in fields if f.typtype == "e"))
+    comp = Composite(name, type_name, tuple(zip((f.name for f in fields), sql_types, strict=True)), nullable, enums)
+    return comp, columns, checks
 
 
 def _sqlite_uniques(conn: Connection, table: str) -> list[dict[str, Any]]:

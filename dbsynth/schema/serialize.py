@@ -11,6 +11,7 @@ from dbsynth.schema.model import (
     Check,
     Column,
     ColumnType,
+    Composite,
     ForeignKey,
     Identity,
     PrimaryKey,
@@ -24,7 +25,13 @@ __all__ = ["fingerprint", "schema_from_dict", "schema_to_dict"]
 
 
 def schema_to_dict(schema: Schema) -> dict[str, Any]:
-    return dataclasses.asdict(schema)
+    """Plain dicts; a table without composite columns has no ``composites`` key, so the files (and
+    fingerprints) of models saved before composites were modelled stay as they were."""
+    d = dataclasses.asdict(schema)
+    for t in d["tables"]:
+        if not t["composites"]:
+            del t["composites"]
+    return d
 
 
 def _ctype(d: dict[str, Any]) -> ColumnType:
@@ -49,6 +56,9 @@ def schema_from_dict(d: dict[str, Any]) -> Schema:
                           for u in t["uniques"]),
             checks=tuple(Check(**c) for c in t["checks"]),
             partitions=tuple(t["partitions"]),
+            composites=tuple(Composite(c["column"], c["type_name"], tuple((f, s) for f, s in c["fields"]),
+                                       c["nullable"], tuple((e, tuple(labels)) for e, labels in c["enums"]))
+                             for c in t.get("composites", ())),
         ))
     return Schema(d["dialect"], tuple(tables), d["default_schema"], tuple(d["skipped"]))
 

@@ -6,6 +6,7 @@ raises :class:`WriteError` naming the table and the database's reason.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.graph import Plan
-from dbsynth.schema.model import Column, Schema, Table, TypeKind
+from dbsynth.schema.model import Column, Composite, Schema, Table, TypeKind
 
-__all__ = ["Sink", "WriteOptions", "WriteReport", "written_columns"]
+__all__ = ["Sink", "WriteOptions", "WriteReport", "physical", "written_columns"]
 
 Progress = Callable[[str, int], None]
 
@@ -50,6 +51,51 @@ def to_text(col: Column, values: pd.Series) -> pd.Series:
     if kind is TypeKind.INTEGER and values.dtype.kind == "f":
         return values.astype("Int64")
     return values
+
+
+_PLAIN_FIELD = r'^[^,()"\\\s]+$'
+
+
+def composite_text(table: Table, comp: Composite, frame: pd.DataFrame) -> pd.Series:
+    """The composite values of ``comp`` as PostgreSQL reads them (``(51.5,-0.12)``), from its field
+    columns: a field that needs it double-quoted, a NULL field empty, NULL where every field is NULL
+    and the column is nullable. Vectorised per field."""
+    n = len(frame)
+    text = pd.Series([""] * n, dtype=object)
+    all_null = np.ones(n, dtype=bool)
+    for i, (field, _) in enumerate(comp.fields):
+        col = table.column(comp.sub(field))
+        values = to_text(col, frame[col.name]).reset_index(drop=True) if col.name in frame.columns \
+            else pd.Series([None] * n, dtype=object)
+        null = values.isna().to_numpy()
+        all_null &= null
+        if col.type.kind is TypeKind.JSON:
+            values = values.map(json.dumps, na_action="ignore")
+        words = values.astype(object).where(~null, "").astype(str)
+        plain = words.str.match(_PLAIN_FIELD).to_numpy() | null
+        quoted = '"' + words.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False) + '"'
+        text = text + ("," if i else "") + words.where(plain, quoted)
+    out = "(" + text + ")"
+    return out.where(~(all_null & comp.nullable), None)
+
+
+def physical(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> tuple[Schema, dict[str, pd.DataFrame]]:
+    """The schema and rows as the database has them: each composite's field columns put back
+    together into the composite column (see :meth:`Table.physical`). Sinks write this."""
+    out = dict(frames)
+    for table in schema.tables:
+        if not table.composites or table.key not in frames:
+            continue
+        frame = frames[table.key]
+        if frame.empty and len(frame.columns) == 0:
+            continue
+        whole = frame.reset_index(drop=True).copy()
+        for comp in table.composites:
+            whole[comp.columns[0]] = composite_text(table, comp, whole)
+            whole = whole.drop(columns=[c for c in comp.columns[1:] if c in whole.columns])
+            whole = whole.rename(columns={comp.columns[0]: comp.column})
+        out[table.key] = whole
+    return schema.physical(), out
 
 
 def _iso(values: pd.Series, *, date_only: bool) -> pd.Series:

@@ -29,6 +29,7 @@ from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, to_tex
 from dbsynth.sinks.target import (
     check_tables_exist,
     create_schema,
+    lock_wait,
     non_empty_tables,
     not_empty_error,
     qualified,
@@ -168,6 +169,7 @@ class PostgresSink(Sink):
                 if busy and not options.truncate:
                     raise not_empty_error(busy)
                 if busy:
+                    current = f"{', '.join(busy)} (emptying for --truncate)"
                     conn.exec_driver_sql("TRUNCATE " + ", ".join(qualified(conn, t) for t in tables))
                 saved = _drop_all(conn, _saved_objects(conn, _relids(conn, schema, tables)))
                 prep = conn.dialect.identifier_preparer
@@ -194,6 +196,9 @@ class PostgresSink(Sink):
             raise
         except (DBAPIError, psycopg.Error) as exc:
             orig = getattr(exc, "orig", exc)
+            locked = lock_wait(self.engine, exc, [schema.table(k) for k in plan.order])
+            if locked:
+                raise WriteError(f"writing {current} failed, nothing was written: {locked}") from exc
             reason = str(orig).strip().splitlines()[0]
             detail = getattr(getattr(orig, "diag", None), "message_detail", None)
             raise WriteError(

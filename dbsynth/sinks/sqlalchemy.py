@@ -27,6 +27,7 @@ from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, writte
 from dbsynth.sinks.target import (
     check_tables_exist,
     create_schema,
+    lock_wait,
     non_empty_tables,
     not_empty_error,
     qualified,
@@ -125,6 +126,7 @@ class SqlAlchemySink(Sink):
                     if busy and not options.truncate:
                         raise not_empty_error(busy)
                     if busy:
+                        current = f"{', '.join(busy)} (emptying for --truncate)"
                         self._truncate(conn, schema, plan)
                     after_load = any(d.strategy is BreakStrategy.CHECKED_AFTER_LOAD for d in plan.deferred)
                     if dialect == "sqlite" and (after_load or any(
@@ -162,7 +164,8 @@ class SqlAlchemySink(Sink):
             raise
         except DBAPIError as exc:
             self._drop_created(schema, created)
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            reason = lock_wait(self.engine, exc, [schema.table(k) for k in plan.order]) or (
+                str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc))
             raise WriteError(f"writing {current} failed, nothing was written: {reason}") from exc
         return WriteReport({k: len(frames[k]) for k in plan.order}, time.perf_counter() - start)
 

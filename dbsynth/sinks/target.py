@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from dbsynth.errors import DbsynthError, TargetNotEmptyError
 from dbsynth.graph import Plan
-from dbsynth.schema.metadata import losses, to_metadata
+from dbsynth.schema.metadata import create_types, losses, to_metadata
 from dbsynth.schema.model import Schema, Table
 
 __all__ = [
     "check_tables_exist",
     "create_schema",
+    "lock_wait",
     "non_empty_tables",
     "not_empty_error",
     "qualified",
@@ -57,6 +58,7 @@ def create_schema(conn: Connection, schema: Schema) -> None:
     md = to_metadata(schema, conn.dialect.name)
     for s in sorted({t.schema for t in schema.tables if t.schema}):
         conn.execute(sa.schema.CreateSchema(s, if_not_exists=True))
+    create_types(conn, schema)
     md.create_all(conn)
 
 
@@ -82,3 +84,52 @@ def not_empty_error(tables: list[str]) -> TargetNotEmptyError:
     return TargetNotEmptyError(
         f"the target is not empty: {', '.join(tables)} already hold rows; pass --truncate to "
         "replace them (nothing was written)")
+
+
+def _is_lock_timeout(orig: object) -> bool:
+    if getattr(orig, "sqlstate", None) == "55P03":  # PostgreSQL: lock_not_available
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] == 1205:  # MySQL/MariaDB: lock wait timeout exceeded
+        return True
+    return "database is locked" in str(orig)  # SQLite's busy timeout
+
+
+def lock_wait(engine: Engine, exc: BaseException, tables: list[Table]) -> str | None:
+    """When ``exc`` is a lock timeout, what held the lock, in words a user can act on: on PostgreSQL
+    the table, the other session's pid, its state and its query (from ``pg_locks``); on MariaDB the
+    oldest other open transaction; on SQLite the file. ``None`` for any other error."""
+    orig = getattr(exc, "orig", exc)
+    if not _is_lock_timeout(orig):
+        return None
+    advice = "end that session or rerun when it is done; --lock-timeout sets how long to wait"
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                waited = conn.exec_driver_sql("SHOW lock_timeout").scalar()
+                row = conn.execute(sa.text("""
+                    SELECT l.relation::regclass::text, l.pid, coalesce(a.state, '?'),
+                           left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 80)
+                    FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
+                      AND l.relation = ANY(ARRAY(SELECT to_regclass(n)::oid FROM unnest(CAST(:names AS text[])) n))
+                    ORDER BY a.xact_start NULLS LAST LIMIT 1"""),
+                    {"names": [qualified(conn, t) for t in tables]}).first()
+                if row is not None:
+                    return (f"table {row[0]} is locked by another session (pid {row[1]}, {row[2]}: {row[3]!r}); "
+                            f"gave up after waiting {waited}: {advice}")
+                return f"a lock was still held by another session after {waited}: {advice}"
+            if conn.dialect.name in ("mysql", "mariadb"):
+                waited = conn.exec_driver_sql("SELECT @@SESSION.innodb_lock_wait_timeout").scalar()
+                trx = conn.exec_driver_sql(
+                    "SELECT trx_mysql_thread_id, trx_started, coalesce(trx_query, '') "
+                    "FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID() "
+                    "ORDER BY trx_started LIMIT 1").first()
+                if trx is not None:
+                    return (f"another session holds a lock on it (connection {trx[0]}, in a transaction since "
+                            f"{trx[1]}{': ' + repr(trx[2][:80]) if trx[2] else ''}); gave up after waiting {waited} s: "
+                            f"{advice}")
+                return f"another session held a lock on it for more than {waited} s: {advice}"
+    except sa.exc.DBAPIError:
+        pass
+    return f"another connection held a lock on it: {advice}"

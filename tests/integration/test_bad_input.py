@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
+import pymysql
 import pytest
 import sqlalchemy as sa
 
@@ -237,3 +239,54 @@ def test_create_schema_in_another_dialect_says_what_it_leaves_out(pg_database: C
     for needle in ("leaves out", "score.twice: generated column", "score.pct: domain percent", "score: CHECK"):
         assert needle in said, said
     assert all(0 <= pct <= 100 for _, pct, _ in table_rows(target)["score"])
+
+
+LOCKED_SQL = "CREATE TABLE account (id int PRIMARY KEY, name varchar(40) NOT NULL);"
+
+
+def test_a_table_locked_by_another_session_is_named_on_postgres(pg_database: Callable[..., str],
+                                                               tmp_path: Path) -> None:
+    """An idle transaction that read the table holds a lock the load's ALTER/TRUNCATE must wait for:
+    after --lock-timeout the run stops, naming the table and the session, and writes nothing."""
+    ddl = tmp_path / "account.sql"
+    ddl.write_text(LOCKED_SQL)
+    url = pg_database(ddl)
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT * FROM account")  # psycopg opened a transaction: now idle in it
+        res = run("seed", url, "--rows", "5", "--lock-timeout", "0.5")
+        pid = holder.info.backend_pid
+    assert_one_line_error(res, "table account is locked by another session", f"pid {pid}", "idle in transaction",
+                          "SELECT * FROM account", "nothing was written")
+    assert table_rows(url)["account"] == []
+
+
+def test_a_table_locked_by_another_session_on_mariadb(mariadb_database: Callable[..., str], tmp_path: Path) -> None:
+    ddl = tmp_path / "account.sql"
+    ddl.write_text(LOCKED_SQL)
+    url = mariadb_database(ddl)
+    assert run("seed", url, "--rows", "5").returncode == 0
+    before = table_rows(url)["account"]
+    db = url.rsplit("/", 1)[1]
+    with pymysql.connect(host="127.0.0.1", user="root", password="", database=db) as holder:
+        holder.begin()
+        holder.cursor().execute("SELECT * FROM account FOR UPDATE")
+        res = run("seed", url, "--rows", "5", "--truncate", "--seed", "9", "--lock-timeout", "1")
+        thread = holder.thread_id()
+    assert_one_line_error(res, "writing account (emptying for --truncate) failed, nothing was written",
+                          "another session holds a lock",
+                          f"connection {thread}")
+    assert table_rows(url)["account"] == before
+
+
+def test_a_sqlite_file_locked_by_another_writer(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(LOCKED_SQL)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+        res = run("seed", f"sqlite:///{path}", "--rows", "5", "--lock-timeout", "0.5")
+    finally:
+        holder.close()
+    assert_one_line_error(res, "nothing was written", "another connection held a lock")
+    assert table_rows(f"sqlite:///{path}")["account"] == []
