@@ -36,7 +36,7 @@ from dbsynth.relational import (
     key_pool,
     linked_groups,
 )
-from dbsynth.rules.checks import compile_check
+from dbsynth.rules.checks import Predicate, compile_check
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.rules.learned import add_gap
@@ -131,6 +131,7 @@ class TableModel:
 class _Generated:
     frame: pd.DataFrame
     counts: dict[str, np.ndarray] = field(default_factory=dict)
+    late: list[Predicate] = field(default_factory=list)  # learned rules on cycle FKs filled at the end
 
 
 @dataclass
@@ -197,6 +198,12 @@ class Model:
             pool = {edge.fk.referred: key_pool(done[edge.fk.referred].frame, edge.fk.referred_columns)}
             done[edge.table].frame = assign_foreign_keys(table, done[edge.table].frame, [edge.fk], pool,
                                                          table_rng(seed, edge.table + "#deferred"))
+        for key in dict.fromkeys(edge.table for edge in the_plan.deferred):
+            if done[key].late:
+                fks = [e.fk for e in the_plan.deferred if e.table == key]
+                done[key].frame = settle_late_rules(
+                    self.schema.table(key), done[key].frame, done[key].late, fks,
+                    {fk.referred: done[fk.referred].frame for fk in fks}, table_rng(seed, key + "#late"), reports[key])
         frames = {k: done[k].frame for k in the_plan.order}
         learned = [UserRule(k, f"learned: {_aggregate(c, child, expr, fid)}", None, column=c, aggregate=expr,
                             child=child) for k, tm in tables.items() for c, child, fid, expr in tm.aggregates]
@@ -331,6 +338,11 @@ class Model:
             return values
 
         deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}
+        # a learned rule on a cycle's FK is settled once that FK is filled (see settle_late_rules):
+        # checked now, it could only be met by redrawing its other columns, skewing them (every
+        # country in Antarctica, the one continent the source left without a capital)
+        late = [p for p in preds if p.learned and p.columns & deferred]
+        preds = [p for p in preds if not (p.learned and p.columns & deferred)]
         # copied from the parent row (learned equalities) or tied by a dependency: never resampled alone
         fixed = {e[0] for e in tm.equalities} | {c for a, b, _ in tm.dependencies for c in (a, b)}
         start = time.perf_counter()
@@ -344,6 +356,7 @@ class Model:
             # a column copied from the parent row (a learned equality) stays the parent's
             resamplable=[c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed])
         result.frame = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
+        result.late = late
         return result, report
 
     def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,
@@ -384,6 +397,39 @@ class Model:
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, assigned, done, rng)
         return frame
+
+
+def settle_late_rules(table: Table, frame: pd.DataFrame, rules: list[Predicate], fks: list[ForeignKey],
+                      parents: Mapping[str, pd.DataFrame], rng: np.random.Generator,
+                      report: EnforceReport) -> pd.DataFrame:
+    """Learned rules on FKs that close a cycle, once those are filled: a row that breaks one gets a
+    key where its FK is NULL, or NULL where the FK is nullable and set; a row still breaking it keeps
+    its values, and the rule is given up on it (counted in the report, with a warning)."""
+    frame = frame.copy()
+    redraw = KeyRedraw(fks, parents)
+    unique = set(table.unique_sets())
+    for rule in rules:
+        label = f"CHECK {rule.label}"
+        before = rule.violations(frame)
+        report.checked[label] = report.checked.get(label, 0) + len(frame)
+        report.rejected[label] = report.rejected.get(label, 0) + int(before.sum())
+        for col in (fk.columns[0] for fk in fks if len(fk.columns) == 1 and fk.columns[0] in rule.columns):
+            bad = rule.violations(frame)
+            empty = bad & frame[col].isna().to_numpy()
+            if empty.any() and col in redraw and (col,) not in unique:  # a drawn key could repeat
+                frame[col] = frame[col].astype(object)
+                frame.loc[empty, col] = redraw.draw(col, int(empty.sum()), rng).to_numpy()
+            bad = rule.violations(frame)
+            if bad.any() and table.column(col).nullable:
+                frame[col] = frame[col].astype(object)
+                frame.loc[bad, col] = None
+        after = rule.violations(frame)
+        report.repaired[label] = report.repaired.get(label, 0) + int((before & ~after).sum())
+        if after.any():
+            report.dropped[label] = report.dropped.get(label, 0) + int(after.sum())
+            log.warning("%s: %s does not hold on %d generated rows; the learned rule was dropped for them",
+                        table.key, label, int(after.sum()))
+    return frame
 
 
 def _aggregate(column: str, child: str, expr: str, fid: str) -> str:
