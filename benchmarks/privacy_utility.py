@@ -35,7 +35,7 @@ def main() -> None:
             for eps in EPSILONS:
                 model = dbsynth.fit(src, epsilon=eps, public=PUBLIC[name], seed=1)
                 tgt = dbs.empty(name)
-                model.write(tgt, seed=2)
+                dbsynth.write_model(model, tgt, seed=2)
                 o = report_databases(src, tgt).overall()
                 spent = model.privacy.spent_epsilon if model.privacy and not math.isinf(eps) else math.inf
                 rows.append((name, eps, spent, o))

@@ -152,20 +152,6 @@ class Model:
     def plan(self) -> Plan:
         return plan(self.schema)
 
-    def write(self, target: str, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-              truncate: bool = False, create_schema: bool = False) -> Any:
-        """Generate and write to the database at ``target``; returns a :class:`~dbsynth.pipeline.SeedResult`."""
-        from dbsynth.pipeline import write_model
-
-        return write_model(self, target, scale=scale, rows=rows, seed=seed, truncate=truncate,
-                           create_schema=create_schema)
-
-    def save(self, path: str) -> Any:
-        """Write the model file (see :mod:`dbsynth.model_io`)."""
-        from dbsynth.model_io import save
-
-        return save(self, path)
-
     def generate(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
                  locale: str = "en_US", progress: Progress | None = None) -> dict[str, pd.DataFrame]:
         """Synthetic rows for every table, in plan order."""

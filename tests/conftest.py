@@ -94,7 +94,7 @@ def shop_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         db.executescript(SHOP_SQL.read_text())
     source = f"sqlite:///{tmp / 'source.sqlite'}"
     dbsynth.seed(source, default_rows=150, seed=1)
-    return Path(dbsynth.fit(source, epsilon=math.inf).save(str(tmp / "shop.dbsynth")))
+    return Path(dbsynth.save(dbsynth.fit(source, epsilon=math.inf), str(tmp / "shop.dbsynth")))
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def row_counts(url: str, keys: list[str]) -> dict[str, int]:
 def fit_and_generate(source: str, target: str, tmp_path: Path, *, truncate: bool = False) -> None:
     """fit (default ε) → model file → generate, then zero violations in the target."""
     path = tmp_path / "model.dbsynth"
-    dbsynth.fit(source).save(str(path))
+    dbsynth.save(dbsynth.fit(source), str(path))
     result = write_model(load(str(path)), target, seed=7, truncate=truncate)
     assert sum(result.rows.values()) > 0
     assert row_counts(target, list(result.rows)) == dict(result.rows)

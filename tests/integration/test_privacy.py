@@ -34,9 +34,9 @@ def test_pagila_at_epsilon_1(source_databases: dict[str, str], pg_database: Call
     model = dbsynth.fit(source, epsilon=1.0, public=PAGILA_PUBLIC, holdout=0.2, seed=1)
     assert model.privacy is not None and model.privacy.spent_epsilon <= 1.0
     assert model.privacy.thresholds > 0 and model.privacy.spent_delta <= 1e-6 * (1 + 1e-9)
-    path = model.save(str(tmp_path / "pagila.dbsynth"))
+    path = dbsynth.save(model, str(tmp_path / "pagila.dbsynth"))
     target = pg_database(DATASETS / "pagila" / "pagila-schema.sql")
-    dbsynth.load(path).write(target, seed=2)
+    dbsynth.write_model(dbsynth.load(path), target, seed=2)
     real, synth = read_frames(source), read_frames(target)
     secrets: set[str] = set()
     for table, cols in {"customer": ["email", "first_name", "last_name"], "actor": ["first_name", "last_name"],
@@ -61,9 +61,9 @@ def test_rare_categories_never_released(source_databases: dict[str, str], pg_dat
                                         tmp_path: Path) -> None:
     source = source_databases["chinook"]
     model = dbsynth.fit(source, epsilon=1.0, public=CHINOOK_PUBLIC, seed=3)
-    path = model.save(str(tmp_path / "chinook.dbsynth"))
+    path = dbsynth.save(model, str(tmp_path / "chinook.dbsynth"))
     target = pg_database(chinook_ddl(tmp_path))
-    model.write(target, seed=4)
+    dbsynth.write_model(model, target, seed=4)
     real, synth = read_frames(source), read_frames(target)
     strings = model_strings(path)
     public_values = _text_values({k: v for k, v in real.items() if k in CHINOOK_PUBLIC})
@@ -125,7 +125,7 @@ def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], t
     weak = dbsynth.fit(source_databases["pagila"], epsilon=1.0, public=PAGILA_PUBLIC, seed=1)
     assert not weak.tables["rental"].rules and weak.tables["rental"].rule_notes
     assert not any(e.component.startswith("rule test") for e in weak.privacy.entries)  # type: ignore[union-attr]
-    listed = run("rules", weak.save(str(tmp_path / "weak.dbsynth")))
+    listed = run("rules", dbsynth.save(weak, str(tmp_path / "weak.dbsynth")))
     assert "no learned rules" in listed.stdout and "rental: rules not tested" in listed.stderr
 
 
