@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,22 +27,18 @@ from dbsynth.graph import Plan, plan
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.relational import (
     KeyRedraw,
-    assign_foreign_keys,
     degree_assignment,
     fill_self_reference,
     fk_id,
     forest_assignment,
-    key_pool,
     linked_groups,
 )
 from dbsynth.rules.checks import Predicate, compile_check
 from dbsynth.rules.database import DatabaseChecker
-from dbsynth.rules.enforce import EnforceReport, enforce
 from dbsynth.rules.learned import add_gap
-from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
 from dbsynth.schema.model import Column, ForeignKey, Schema, Table, TypeKind
 from dbsynth.semantics import ColumnKind, column_kind, semantic_of, shape_of
-from dbsynth.synthesis import Synthesis, predicates_for, sequence_key, table_rng
+from dbsynth.synthesis import Drawn, Generated, Synthesis, TableSource, generate, sequence_key
 
 __all__ = ["ColumnModel", "Model", "TableModel"]
 
@@ -128,13 +123,6 @@ class TableModel:
 
 
 @dataclass
-class _Generated:
-    frame: pd.DataFrame
-    counts: dict[str, np.ndarray] = field(default_factory=dict)
-    late: list[Predicate] = field(default_factory=list)  # learned rules on cycle FKs filled at the end
-
-
-@dataclass
 class Model:
     """A fitted model: the source schema, one :class:`TableModel` per table, and fit parameters."""
 
@@ -160,41 +148,23 @@ class Model:
     def synthesize(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
                    locale: str = "en_US", config: Config | None = None, checker: DatabaseChecker | None = None,
                    progress: Progress | None = None) -> Synthesis:
-        """Generate every table and enforce its rules; ``checker`` evaluates the CHECKs dbsynth cannot
-        translate in the target database (see :mod:`dbsynth.rules.database`)."""
+        """Generate every table and enforce its rules (the loop of :mod:`dbsynth.synthesis`); ``checker``
+        evaluates the CHECKs dbsynth cannot translate in the target database (see :mod:`dbsynth.rules.database`)."""
+        source = self.source(scale=scale, rows=rows, seed=seed, locale=locale, config=config)
+        return generate(self.schema, self.plan, source, seed=seed, config=config, checker=checker, progress=progress)
+
+    def source(self, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
+               locale: str = "en_US", config: Config | None = None) -> TableSource:
+        """The model as a source of per-table rows for the generation loop (``--scale``, ``--rows``
+        checked here, before anything is generated)."""
         if not (math.isfinite(scale) and scale > 0):
             raise UsageError(f"--scale must be a positive, finite number (got {scale})")
         for name, n in (rows or {}).items():
             if n < 0:
                 raise UsageError(f"--rows {name}={n}: a row count must not be negative")
-        rows = {self.schema.resolve(name): n for name, n in (rows or {}).items()}
-        the_plan = self.plan
-        providers = Providers(locale, seed=seed)
-        config = config or Config()
-        tables = self.without_rules(config.disable_learned).tables
-        done: dict[str, _Generated] = {}
-        reports: dict[str, EnforceReport] = {}
-        for key in the_plan.order:
-            done[key], reports[key] = self._table(tables[key], the_plan, done, scale, rows.get(key), seed,
-                                                  providers, config, checker)
-            if progress:
-                progress(key, len(done[key].frame))
-        for edge in the_plan.deferred:
-            table = self.schema.table(edge.table)
-            pool = {edge.fk.referred: key_pool(done[edge.fk.referred].frame, edge.fk.referred_columns)}
-            done[edge.table].frame = assign_foreign_keys(table, done[edge.table].frame, [edge.fk], pool,
-                                                         table_rng(seed, edge.table + "#deferred"))
-        for key in dict.fromkeys(edge.table for edge in the_plan.deferred):
-            if done[key].late:
-                fks = [e.fk for e in the_plan.deferred if e.table == key]
-                done[key].frame = settle_late_rules(
-                    self.schema.table(key), done[key].frame, done[key].late, fks,
-                    {fk.referred: done[fk.referred].frame for fk in fks}, table_rng(seed, key + "#late"), reports[key])
-        frames = {k: done[k].frame for k in the_plan.order}
-        learned = [UserRule(k, f"learned: {_aggregate(c, child, expr, fid)}", None, column=c, aggregate=expr,
-                            child=child) for k, tm in tables.items() for c, child, fid, expr in tm.aggregates]
-        apply_aggregates(self.schema, frames, replace(config, rules=config.rules + tuple(learned)), reports)
-        return Synthesis(frames, reports)
+        return _ModelSource(self.without_rules((config or Config()).disable_learned), scale,
+                            {self.schema.resolve(name): n for name, n in (rows or {}).items()},
+                            Providers(locale, seed=seed))
 
     def without_rules(self, names: Iterable[str]) -> Model:
         """This model with the learned rules ``names`` left out: ``table: rule`` as ``dbsynth rules``
@@ -213,12 +183,31 @@ class Model:
                              "ordering is part of it; refit on data without it to drop it")
         return replace(self, tables={k: tm.enabled(disabled) for k, tm in self.tables.items()})
 
-    def _table(self, tm: TableModel, the_plan: Plan, done: dict[str, _Generated], scale: float, wanted: int | None,
-               seed: int, providers: Providers, config: Config, checker: DatabaseChecker | None
-               ) -> tuple[_Generated, EnforceReport]:
-        key = tm.key
-        table = self.schema.table(key)
-        rng = table_rng(seed, key)
+
+class _ModelSource:
+    """Rows from a fitted model, for the loop of :mod:`dbsynth.synthesis`: a root table gets
+    ``rows × scale`` rows; a child table, for every generated parent row, the number of children that
+    parent's count node says; learned columns come from the table's network given the primary
+    parent's context, the others from the schema, keys by the learned degrees."""
+
+    def __init__(self, model: Model, scale: float, rows: Mapping[str, int], providers: Providers) -> None:
+        self.model, self.scale, self.rows, self.providers = model, scale, rows, providers
+        self.tables, self.plan = model.tables, model.plan
+
+    def rules(self, table: Table) -> list[Predicate]:
+        names = [c.name for c in table.columns]
+        return [replace(compile_check(f"learned: {rule}", rule, dialect="postgresql", columns=names), learned=True)
+                for rule in self.tables[table.key].rules]
+
+    def aggregates(self) -> tuple[UserRule, ...]:
+        return tuple(UserRule(k, f"learned: {_aggregate(c, child, expr, fid)}", None, column=c, aggregate=expr,
+                              child=child) for k, tm in self.tables.items() for c, child, fid, expr in tm.aggregates)
+
+    def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
+             predicates: list[Predicate]) -> Drawn:
+        key = table.key
+        tm = self.tables[key]
+        the_plan, wanted, preds = self.plan, self.rows.get(key), predicates
         size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
         fks = {fk_id(key, fk): fk for fk in table.foreign_keys}
         primary = fks.get(tm.primary) if tm.primary else None
@@ -236,7 +225,7 @@ class Model:
             parent_idx = np.concatenate([parent_idx, np.full(n_null, -1, dtype=np.int64)])
             n = len(parent_idx)
         else:
-            n = wanted if wanted is not None else round(tm.rows * scale)
+            n = wanted if wanted is not None else round(tm.rows * self.scale)
         empty = [fk.referred for fk in table.foreign_keys
                  if fk.referred != key and fk.referred in done and len(done[fk.referred].frame) == 0
                  and not all(table.column(c).nullable for c in fk.columns) and not the_plan.is_deferred(key, fk)]
@@ -263,22 +252,15 @@ class Model:
                 known = learned[a].isin([k for k, _ in pairs]).to_numpy()
                 learned[b] = pd.Series(np.where(known, derived.astype(object), learned[b].astype(object)),
                                        index=learned[b].index)
-        result = _Generated(pd.DataFrame(index=pd.RangeIndex(n)))
+        child_counts: dict[str, np.ndarray] = {}  # children per generated row, per child FK
         for node, child, mean in tm.counts:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
-            result.counts[child] = match_total(drawn, round(mean * n))
-        rule_preds, needs = user_predicates(self.schema, table, config)
-        preds = predicates_for(table, self.schema.dialect) + rule_preds + [
-            replace(compile_check(f"learned: {rule}", rule, dialect="postgresql",
-                                  columns=[c.name for c in table.columns]), learned=True)
-            for rule in tm.rules]
-        if checker is not None:
-            preds = checker.wrap(table, preds)
+            child_counts[child] = match_total(drawn, round(mean * n))
         unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
-        if not math.isinf(self.epsilon) and key not in self.public:  # nor a private table's free text: a
+        if not math.isinf(self.model.epsilon) and key not in self.model.public:  # nor a private table's free text: a
             # vocabulary (country names) could hand back a value only a few source rows hold
             unreleased |= {cm.name for cm in tm.columns if cm.kind is ColumnKind.TEXT}
-        gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers,
+        gen = SchemaOnlyGenerator(table, predicates=preds, providers=self.providers,
                                   null_rates={cm.name: cm.null_rate for cm in tm.columns}, plain=unreleased)
         others = [c for c in gen.columns if c not in learned]
         frame = gen.sample(n, rng=own_rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
@@ -294,8 +276,7 @@ class Model:
         seq = sequence_key(table)
         if seq is not None:
             frame[seq] = np.arange(1, n + 1, dtype=np.int64)
-        frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, the_plan, fk_rng, result.counts)
-        report = EnforceReport()
+        frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, fk_rng, child_counts)
 
         gap_of = {hi: lo for hi, lo in tm.gaps if hi in learned}
         tries: dict[str, int] = {}
@@ -323,31 +304,14 @@ class Model:
                                whole_days=column in days)
             return values
 
-        deferred = {c for d in the_plan.deferred if d.table == key for c in d.fk.columns}
-        # a learned rule on a cycle's FK is settled once that FK is filled (see settle_late_rules):
-        # checked now, it could only be met by redrawing its other columns, skewing them (every
-        # country in Antarctica, the one continent the source left without a capital)
-        late = [p for p in preds if p.learned and p.columns & deferred]
-        preds = [p for p in preds if not (p.learned and p.columns & deferred)]
         # copied from the parent row (learned equalities) or tied by a dependency: never resampled alone
         fixed = {e[0] for e in tm.equalities} | {c for a, b, _ in tm.dependencies for c in (a, b)}
-        start = time.perf_counter()
-        frame = attach_parents(frame, needs, {k: g.frame for k, g in done.items()})
-        report.seconds += time.perf_counter() - start
-        frame = enforce(
-            key, frame, predicates=preds, unique_sets=table.unique_sets(),
-            not_null=[c.name for c in table.writable_columns
-                      if not c.nullable and c.name in frame.columns and c.name not in deferred],
-            resample=resample, rng=fix_rng, report=report,
-            # a column copied from the parent row (a learned equality) stays the parent's
-            resamplable=[c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed])
-        result.frame = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
-        result.late = late
-        return result, report
+        return Drawn(frame, resample, [c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed],
+                     fix_rng, child_counts)
 
     def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,
-                      parent_idx: np.ndarray | None, done: dict[str, _Generated], the_plan: Plan,
-                      rng: np.random.Generator, own_counts: dict[str, np.ndarray]) -> pd.DataFrame:
+                      parent_idx: np.ndarray | None, done: Mapping[str, Generated], rng: np.random.Generator,
+                      own_counts: dict[str, np.ndarray]) -> pd.DataFrame:
         key = table.key
         n = len(frame)
         frame = frame.copy()
@@ -363,7 +327,7 @@ class Model:
                 else:
                     frame = fill_self_reference(table, frame, fk, rng, null_rate=null_rate)
                 continue
-            if fk.referred not in self.schema or the_plan.is_deferred(key, fk):
+            if fk.referred not in self.model.schema or self.plan.is_deferred(key, fk):
                 for c in fk.columns:
                     frame[c] = pd.Series([None] * n, dtype=object)
                 continue
@@ -383,39 +347,6 @@ class Model:
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, assigned, done, rng)
         return frame
-
-
-def settle_late_rules(table: Table, frame: pd.DataFrame, rules: list[Predicate], fks: list[ForeignKey],
-                      parents: Mapping[str, pd.DataFrame], rng: np.random.Generator,
-                      report: EnforceReport) -> pd.DataFrame:
-    """Learned rules on FKs that close a cycle, once those are filled: a row that breaks one gets a
-    key where its FK is NULL, or NULL where the FK is nullable and set; a row still breaking it keeps
-    its values, and the rule is given up on it (counted in the report, with a warning)."""
-    frame = frame.copy()
-    redraw = KeyRedraw(fks, parents)
-    unique = set(table.unique_sets())
-    for rule in rules:
-        label = f"CHECK {rule.label}"
-        before = rule.violations(frame)
-        report.checked[label] = report.checked.get(label, 0) + len(frame)
-        report.rejected[label] = report.rejected.get(label, 0) + int(before.sum())
-        for col in (fk.columns[0] for fk in fks if len(fk.columns) == 1 and fk.columns[0] in rule.columns):
-            bad = rule.violations(frame)
-            empty = bad & frame[col].isna().to_numpy()
-            if empty.any() and col in redraw and (col,) not in unique:  # a drawn key could repeat
-                frame[col] = frame[col].astype(object)
-                frame.loc[empty, col] = redraw.draw(col, int(empty.sum()), rng).to_numpy()
-            bad = rule.violations(frame)
-            if bad.any() and table.column(col).nullable:
-                frame[col] = frame[col].astype(object)
-                frame.loc[bad, col] = None
-        after = rule.violations(frame)
-        report.repaired[label] = report.repaired.get(label, 0) + int((before & ~after).sum())
-        if after.any():
-            report.dropped[label] = report.dropped.get(label, 0) + int(after.sum())
-            log.warning("%s: %s does not hold on %d generated rows; the learned rule was dropped for them",
-                        table.key, label, int(after.sum()))
-    return frame
 
 
 def _aggregate(column: str, child: str, expr: str, fid: str) -> str:
@@ -463,7 +394,7 @@ def _put_keys(frame: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, idx: np
 
 
 def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ...], assigned: dict[str, np.ndarray],
-                  done: dict[str, _Generated], rng: np.random.Generator) -> pd.DataFrame:
+                  done: Mapping[str, Generated], rng: np.random.Generator) -> pd.DataFrame:
     """A link table never repeats a parent combination: redraw the last FK of a duplicate row,
     and drop the few rows still duplicated after a bounded number of tries."""
     cols = [c for fk in group for c in fk.columns]

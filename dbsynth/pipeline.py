@@ -28,7 +28,7 @@ from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions, physical
 from dbsynth.sinks.files import check_format
-from dbsynth.synthesis import Synthesis, resolve_rows, synthesize
+from dbsynth.synthesis import SchemaSource, Synthesis, TableSource, generate, resolve_rows
 
 __all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "seed", "sink_for", "write_model"]
 
@@ -156,25 +156,34 @@ def seed(
     explicit = {schema.resolve(name): n for name, n in (rows or {}).items()}
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
     engine = None if to_dir is not None else create_engine(target, create=create_schema, lock_timeout=lock_timeout)
-    checker = DatabaseChecker(engine) if engine is not None and not create_schema else None
+    rows_from = SchemaSource(schema, the_plan, sizes, Providers(locale, seed=seed), frozenset(explicit))
+    return _generate_and_write(schema, the_plan, rows_from, engine, to_dir, seed=seed, config=config,
+                               options=WriteOptions(truncate=truncate, create_schema=create_schema),
+                               format=format, empty="every table gets 0 rows (--rows 0)", progress=progress)
+
+
+def _generate_and_write(schema: Schema, the_plan: Plan, source: TableSource, engine: Engine | None,
+                        to_dir: Path | None, *, seed: int, config: Config | None, options: WriteOptions,
+                        format: str, empty: str, progress: Progress | None, found: Drift | None = None) -> SeedResult:
+    """The generation loop over ``source``, then the write to ``engine`` (or the files in ``to_dir``),
+    for ``seed`` and ``write_model`` alike; disposes of ``engine``."""
+    checker = DatabaseChecker(engine) if engine is not None and not options.create_schema else None
     try:
         t0 = time.perf_counter()
-        synthesis = synthesize(schema, the_plan, sizes, seed=seed, explicit=frozenset(explicit),
-                               providers=Providers(locale, seed=seed), config=config, checker=checker,
-                               progress=(lambda t, n: progress("generate", t, n)) if progress else None)
+        synthesis = generate(schema, the_plan, source, seed=seed, config=config, checker=checker,
+                             progress=(lambda t, n: progress("generate", t, n)) if progress else None)
         t1 = time.perf_counter()
-        _refuse_empty(synthesis, "every table gets 0 rows (--rows 0)")
+        _refuse_empty(synthesis, empty)
         sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
         written, frames = physical(schema, synthesis.frames)
-        report = sink.write(written, the_plan, frames,
-                            options=WriteOptions(truncate=truncate, create_schema=create_schema),
+        report = sink.write(written, the_plan, frames, options=options,
                             progress=(lambda t, n: progress("write", t, n)) if progress else None)
     finally:
         if checker is not None:
             checker.close()
         if engine is not None:
             engine.dispose()
-    return SeedResult(schema, the_plan, report.rows, synthesis.reports, t1 - t0, report.seconds)
+    return SeedResult(schema, the_plan, report.rows, synthesis.reports, t1 - t0, report.seconds, found)
 
 
 def write_model(
@@ -206,30 +215,19 @@ def write_model(
     engine = None if to_dir is not None else create_engine(target or "", create=create_schema,
                                                            lock_timeout=lock_timeout)
     found = None
-    checker = None
     try:
         if engine is not None and not create_schema:
             model, found = follow(model, _reflect_like(engine, model.schema))
             for change in found.warnings:
                 log.warning("schema drift: %s", change.describe())
-        checker = DatabaseChecker(engine) if engine is not None and not create_schema else None
-        t0 = time.perf_counter()
-        synthesis = model.synthesize(scale=scale, rows=rows, seed=seed, locale=locale, config=config,
-                                     checker=checker,
-                                     progress=(lambda t, n: progress("generate", t, n)) if progress else None)
-        t1 = time.perf_counter()
-        _refuse_empty(synthesis, f"--scale {scale:g} gives every table 0 rows")
-        sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
-        written, frames = physical(model.schema, synthesis.frames)
-        report = sink.write(written, model.plan, frames,
-                            options=WriteOptions(truncate=truncate, create_schema=create_schema),
-                            progress=(lambda t, n: progress("write", t, n)) if progress else None)
-    finally:
-        if checker is not None:
-            checker.close()
+        source = model.source(scale=scale, rows=rows, seed=seed, locale=locale, config=config)
+    except BaseException:
         if engine is not None:
             engine.dispose()
-    return SeedResult(model.schema, model.plan, report.rows, synthesis.reports, t1 - t0, report.seconds, found)
+        raise
+    return _generate_and_write(model.schema, model.plan, source, engine, to_dir, seed=seed, config=config,
+                               options=WriteOptions(truncate=truncate, create_schema=create_schema), format=format,
+                               empty=f"--scale {scale:g} gives every table 0 rows", progress=progress, found=found)
 
 
 def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> None:

@@ -1,22 +1,27 @@
-"""Generate every table of a plan, in order: own values, keys, then validity.
+"""The one generation loop: every table of a plan, in order, whatever makes its rows.
 
-For one table: its generator makes the own columns; a single integer primary key becomes a
-sequence; foreign keys are drawn from the key pools of tables generated earlier (self-references
-from earlier rows, deferred cycle edges once all tables exist); then :func:`rules.enforce.enforce`
-makes the rows satisfy CHECK, UNIQUE and NOT NULL before anything is written.
+A :class:`TableSource` draws one table's rows — its own columns, its sequence key, its foreign keys
+— given the tables generated before it: :class:`SchemaSource` from the schema alone (``seed``), the
+learned model's source (:mod:`dbsynth.model`) from the fitted networks (``generate``). Everything
+else happens here, once, for both: the table's predicates (CHECKs, user rules, the source's learned
+rules; those the target must evaluate wrapped by the :class:`DatabaseChecker`), enforcement of
+CHECK, UNIQUE and NOT NULL (:func:`rules.enforce.enforce`), the deferred cycle edges once every table
+exists, learned rules on those edges, and aggregate rules.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from dbsynth.config import Config
+from dbsynth.config import Config, UserRule
 from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
@@ -24,11 +29,12 @@ from dbsynth.graph import Plan
 from dbsynth.relational import KeyRedraw, assign_foreign_keys, capacity, fill_self_reference, key_pool
 from dbsynth.rules.checks import Predicate, compile_check
 from dbsynth.rules.database import DatabaseChecker
-from dbsynth.rules.enforce import EnforceReport, enforce
+from dbsynth.rules.enforce import EnforceReport, Resampler, enforce
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
-from dbsynth.schema.model import Schema, Table, TypeKind, field_references
+from dbsynth.schema.model import ForeignKey, Schema, Table, TypeKind, field_references
 
-__all__ = ["Synthesis", "resolve_rows", "synthesize", "table_rng"]
+__all__ = ["Drawn", "Generated", "SchemaSource", "Synthesis", "TableSource", "generate", "resolve_rows",
+           "synthesize", "table_rng"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
@@ -78,6 +84,170 @@ def sequence_key(table: Table) -> str | None:
     return None
 
 
+@dataclass
+class Generated:
+    """A generated table: its rows, its children-per-row counts (learned runs size child tables with
+    them) and the learned rules left for after its cycle FKs are filled."""
+
+    frame: pd.DataFrame
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+    late: list[Predicate] = field(default_factory=list)
+
+
+@dataclass
+class Drawn:
+    """A source's rows for one table, before enforcement: ``resample`` redraws a failing column's
+    rows (any of ``resamplable``), ``rng`` is the stream enforcement draws from."""
+
+    frame: pd.DataFrame
+    resample: Resampler
+    resamplable: list[str]
+    rng: np.random.Generator
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class TableSource(Protocol):
+    """What the loop asks of whatever makes the rows."""
+
+    def rules(self, table: Table) -> list[Predicate]:
+        """Predicates of its own (learned rules) besides the schema's and the user's."""
+
+    def aggregates(self) -> tuple[UserRule, ...]:
+        """Aggregate rules of its own (learned), applied with the user's."""
+
+    def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
+             predicates: list[Predicate]) -> Drawn:
+        """``table``'s rows with own columns, sequence key and foreign keys (deferred ones NULL)."""
+
+
+def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, config: Config | None = None,
+             checker: DatabaseChecker | None = None, progress: Progress | None = None) -> Synthesis:
+    """Every table of ``plan`` from ``source``, valid, in plan order (see the module docstring)."""
+    config = config or Config()
+    done: dict[str, Generated] = {}
+    reports: dict[str, EnforceReport] = {}
+    for key in plan.order:
+        table = schema.table(key)
+        rule_preds, needs = user_predicates(schema, table, config)
+        preds = predicates_for(table, schema.dialect) + rule_preds + source.rules(table)
+        if checker is not None:
+            preds = checker.wrap(table, preds)
+        drawn = source.draw(table, done, table_rng(seed, key), preds)
+        deferred = {c for d in plan.deferred if d.table == key for c in d.fk.columns}
+        # a learned rule on a cycle's FK is settled once that FK is filled (settle_late_rules):
+        # checked now, it could only be met by redrawing its other columns, skewing them (every
+        # country in Antarctica, the one continent the source left without a capital)
+        late = [p for p in preds if p.learned and p.columns & deferred]
+        report = reports[key] = EnforceReport()
+        start = time.perf_counter()
+        frame = attach_parents(drawn.frame, needs, {k: g.frame for k, g in done.items()})
+        report.seconds += time.perf_counter() - start
+        frame = enforce(
+            key, frame, predicates=[p for p in preds if p not in late], unique_sets=table.unique_sets(),
+            not_null=[c.name for c in table.writable_columns
+                      if not c.nullable and c.name in frame.columns and c.name not in deferred],
+            resample=drawn.resample, resamplable=drawn.resamplable, rng=drawn.rng, report=report)
+        done[key] = Generated(frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)]),
+                              drawn.counts, late)
+        if progress:
+            progress(key, len(done[key].frame))
+    for edge in plan.deferred:
+        done[edge.table].frame = assign_foreign_keys(
+            schema.table(edge.table), done[edge.table].frame, [edge.fk],
+            {edge.fk.referred: key_pool(done[edge.fk.referred].frame, edge.fk.referred_columns)},
+            table_rng(seed, edge.table + "#deferred"))
+    for key in dict.fromkeys(edge.table for edge in plan.deferred):
+        if done[key].late:
+            fks = [e.fk for e in plan.deferred if e.table == key]
+            done[key].frame = settle_late_rules(
+                schema.table(key), done[key].frame, done[key].late, fks,
+                {fk.referred: done[fk.referred].frame for fk in fks}, table_rng(seed, key + "#late"), reports[key])
+    frames = {k: done[k].frame for k in plan.order}
+    apply_aggregates(schema, frames, replace(config, rules=config.rules + source.aggregates()), reports)
+    return Synthesis(frames, reports)
+
+
+def settle_late_rules(table: Table, frame: pd.DataFrame, rules: list[Predicate], fks: list[ForeignKey],
+                      parents: Mapping[str, pd.DataFrame], rng: np.random.Generator,
+                      report: EnforceReport) -> pd.DataFrame:
+    """Learned rules on FKs that close a cycle, once those are filled: a row that breaks one gets a
+    key where its FK is NULL, or NULL where the FK is nullable and set; a row still breaking it keeps
+    its values, and the rule is given up on it (counted in the report, with a warning)."""
+    frame = frame.copy()
+    redraw = KeyRedraw(fks, parents)
+    unique = set(table.unique_sets())
+    for rule in rules:
+        label = f"CHECK {rule.label}"
+        before = rule.violations(frame)
+        report.checked[label] = report.checked.get(label, 0) + len(frame)
+        report.rejected[label] = report.rejected.get(label, 0) + int(before.sum())
+        for col in (fk.columns[0] for fk in fks if len(fk.columns) == 1 and fk.columns[0] in rule.columns):
+            bad = rule.violations(frame)
+            empty = bad & frame[col].isna().to_numpy()
+            if empty.any() and col in redraw and (col,) not in unique:  # a drawn key could repeat
+                frame[col] = frame[col].astype(object)
+                frame.loc[empty, col] = redraw.draw(col, int(empty.sum()), rng).to_numpy()
+            bad = rule.violations(frame)
+            if bad.any() and table.column(col).nullable:
+                frame[col] = frame[col].astype(object)
+                frame.loc[bad, col] = None
+        after = rule.violations(frame)
+        report.repaired[label] = report.repaired.get(label, 0) + int((before & ~after).sum())
+        if after.any():
+            report.dropped[label] = report.dropped.get(label, 0) + int(after.sum())
+            log.warning("%s: %s does not hold on %d generated rows; the learned rule was dropped for them",
+                        table.key, label, int(after.sum()))
+    return frame
+
+
+class SchemaSource:
+    """Rows from the schema alone: ``sizes[t]`` rows per table (fewer where a link table's distinct
+    parent combinations run out, unless the size was asked for explicitly), parents drawn uniformly."""
+
+    def __init__(self, schema: Schema, plan: Plan, sizes: Mapping[str, int], providers: Providers,
+                 explicit: frozenset[str] = frozenset()) -> None:
+        self.schema, self.plan, self.sizes, self.providers, self.explicit = schema, plan, sizes, providers, explicit
+
+    def rules(self, table: Table) -> list[Predicate]:
+        return []
+
+    def aggregates(self) -> tuple[UserRule, ...]:
+        return ()
+
+    def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
+             predicates: list[Predicate]) -> Drawn:
+        key = table.key
+        own_rng, fk_rng, fix_rng = rng.spawn(3)
+        gen = SchemaOnlyGenerator(table, predicates=predicates, providers=self.providers)
+        ready = [fk for fk in table.foreign_keys
+                 if fk.referred != key and fk.referred in self.schema and not self.plan.is_deferred(key, fk)]
+        pools = {fk.referred: key_pool(done[fk.referred].frame, fk.referred_columns) for fk in ready}
+        n = self.sizes[key]
+        cap = capacity(table, ready, {name: len(pool) for name, pool in pools.items()})
+        if cap is not None and n > cap and key not in self.explicit:
+            log.info("%s: %d rows requested, only %d distinct key combinations: using %d", key, n, cap, cap)
+            n = cap
+        frame = gen.sample(n, rng=own_rng)
+        seq = sequence_key(table)
+        if seq is not None:
+            frame[seq] = np.arange(1, n + 1, dtype=np.int64)
+        frame = assign_foreign_keys(table, frame, ready, pools, fk_rng)
+        for fk in table.foreign_keys:
+            if fk.referred == key:
+                frame = fill_self_reference(table, frame, fk, fk_rng)
+            elif self.plan.is_deferred(key, fk) or fk.referred not in self.schema:
+                for c in fk.columns:
+                    frame[c] = pd.Series([None] * n, dtype=object)
+        redraw = KeyRedraw(ready, {fk.referred: done[fk.referred].frame for fk in ready})
+
+        def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame) -> pd.Series:
+            if column in redraw:
+                return redraw.draw(column, int(rows.sum()), r)
+            return gen.sample(int(rows.sum()), rng=r, columns=[column])[column]
+
+        return Drawn(frame, resample, [c for c in gen.columns if c != seq] + redraw.columns, fix_rng)
+
+
 def synthesize(
     schema: Schema,
     plan: Plan,
@@ -90,80 +260,7 @@ def synthesize(
     checker: DatabaseChecker | None = None,
     progress: Progress | None = None,
 ) -> Synthesis:
-    """Generate ``sizes[t]`` rows for each table of ``plan``; see the module docstring. ``checker``
+    """Generate ``sizes[t]`` rows for each table of ``plan`` from the schema alone; ``checker``
     evaluates the CHECKs dbsynth cannot translate in the target (see :mod:`dbsynth.rules.database`)."""
-    providers = providers or Providers(seed=seed)
-    config = config or Config()
-    frames: dict[str, pd.DataFrame] = {}
-    reports: dict[str, EnforceReport] = {}
-    pools: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
-
-    def pool(table: str, cols: tuple[str, ...]) -> pd.DataFrame:
-        if (table, cols) not in pools:
-            pools[(table, cols)] = key_pool(frames[table], cols)
-        return pools[(table, cols)]
-
-    for key in plan.order:
-        table = schema.table(key)
-        rng = table_rng(seed, key)
-        own_rng, fk_rng, fix_rng = rng.spawn(3)
-        rule_preds, needs = user_predicates(schema, table, config)
-        preds = predicates_for(table, schema.dialect) + rule_preds
-        if checker is not None:
-            preds = checker.wrap(table, preds)
-        gen = SchemaOnlyGenerator(table, predicates=preds, providers=providers)
-        ready = [fk for fk in table.foreign_keys
-                 if fk.referred != key and fk.referred in schema and not plan.is_deferred(key, fk)]
-        n = sizes[key]
-        cap = capacity(table, ready, {fk.referred: len(pool(fk.referred, fk.referred_columns))
-                                      for fk in ready})
-        if cap is not None and n > cap and key not in explicit:
-            log.info("%s: %d rows requested, only %d distinct key combinations: using %d", key, n, cap, cap)
-            n = cap
-        frame = gen.sample(n, rng=own_rng)
-        seq = sequence_key(table)
-        if seq is not None:
-            frame[seq] = np.arange(1, n + 1, dtype=np.int64)
-        frame = assign_foreign_keys(
-            table, frame, ready, {fk.referred: pool(fk.referred, fk.referred_columns) for fk in ready},
-            fk_rng)
-        for fk in table.foreign_keys:
-            if fk.referred == key:
-                frame = fill_self_reference(table, frame, fk, fk_rng)
-            elif plan.is_deferred(key, fk) or fk.referred not in schema:
-                for c in fk.columns:
-                    frame[c] = pd.Series([None] * n, dtype=object)
-        deferred_cols = {c for d in plan.deferred if d.table == key for c in d.fk.columns}
-        frame = attach_parents(frame, needs, frames)
-        reports[key] = EnforceReport()
-
-        redraw = KeyRedraw(ready, {fk.referred: frames[fk.referred] for fk in ready})
-
-        def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame,
-                     g: SchemaOnlyGenerator = gen, keys: KeyRedraw = redraw) -> pd.Series:
-            if column in keys:
-                return keys.draw(column, int(rows.sum()), r)
-            return g.sample(int(rows.sum()), rng=r, columns=[column])[column]
-
-        frame = enforce(
-            key, frame,
-            predicates=preds,
-            unique_sets=table.unique_sets(),
-            not_null=[c.name for c in table.writable_columns
-                      if not c.nullable and c.name in frame.columns and c.name not in deferred_cols],
-            resample=resample,
-            resamplable=[c for c in gen.columns if c != seq] + redraw.columns,
-            rng=fix_rng,
-            report=reports[key],
-        )
-        frames[key] = frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)])
-        if progress:
-            progress(key, n)
-    for edge in plan.deferred:
-        table = schema.table(edge.table)
-        frames[edge.table] = assign_foreign_keys(
-            table, frames[edge.table], [edge.fk],
-            {edge.fk.referred: pool(edge.fk.referred, edge.fk.referred_columns)},
-            table_rng(seed, edge.table + "#deferred"))
-    apply_aggregates(schema, frames, config, reports)
-    return Synthesis({k: frames[k] for k in plan.order}, reports)
+    source = SchemaSource(schema, plan, sizes, providers or Providers(seed=seed), explicit)
+    return generate(schema, plan, source, seed=seed, config=config, checker=checker, progress=progress)
