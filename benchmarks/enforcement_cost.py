@@ -30,7 +30,7 @@ def main() -> None:
                 model = dbsynth.fit(src, seed=1) if eps is None else dbsynth.fit(src, seed=1, epsilon=eps)
                 label = f"{name} ({'default ε' if eps is None else 'ε = ∞'})"
                 t0 = time.perf_counter()
-                synthesis = model.synthesize(scale=1.0, seed=2)
+                synthesis = dbsynth.synthesize(model, scale=1.0, seed=2)
                 total = time.perf_counter() - t0
                 rules = sum(r.seconds for r in synthesis.reports.values())
                 rows = sum(len(f) for f in synthesis.frames.values())

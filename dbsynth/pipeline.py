@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -16,6 +17,7 @@ from dbsynth.config import Config
 from dbsynth.connect import DEFAULT_LOCK_TIMEOUT, create_engine, redact
 from dbsynth.drift import Drift, drift, follow
 from dbsynth.errors import UsageError
+from dbsynth.generators.learned import learned_source
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
@@ -30,7 +32,8 @@ from dbsynth.sinks.base import Sink, WriteOptions, physical
 from dbsynth.sinks.files import check_format
 from dbsynth.synthesis import SchemaSource, Synthesis, TableSource, generate, resolve_rows
 
-__all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "seed", "sink_for", "write_model"]
+__all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "sample", "seed", "sink_for", "synthesize",
+           "write_model"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, str, int], None]
@@ -220,7 +223,7 @@ def write_model(
             model, found = follow(model, _reflect_like(engine, model.schema))
             for change in found.warnings:
                 log.warning("schema drift: %s", change.describe())
-        source = model.source(scale=scale, rows=rows, seed=seed, locale=locale, config=config)
+        source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, config=config)
     except BaseException:
         if engine is not None:
             engine.dispose()
@@ -228,6 +231,21 @@ def write_model(
     return _generate_and_write(model.schema, model.plan, source, engine, to_dir, seed=seed, config=config,
                                options=WriteOptions(truncate=truncate, create_schema=create_schema), format=format,
                                empty=f"--scale {scale:g} gives every table 0 rows", progress=progress, found=found)
+
+
+def synthesize(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
+               locale: str = "en_US", config: Config | None = None, checker: DatabaseChecker | None = None,
+               progress: Callable[[str, int], None] | None = None) -> Synthesis:
+    """Every table generated from ``model`` and valid, with what enforcement did; ``checker``
+    evaluates the CHECKs dbsynth cannot translate in a target database."""
+    source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, config=config)
+    return generate(model.schema, model.plan, source, seed=seed, config=config, checker=checker, progress=progress)
+
+
+def sample(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
+           locale: str = "en_US") -> dict[str, pd.DataFrame]:
+    """Synthetic rows for every table of ``model``, in plan order, without a database."""
+    return dict(synthesize(model, scale=scale, rows=rows, seed=seed, locale=locale).frames)
 
 
 def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> None:

@@ -1,8 +1,13 @@
-"""Semantic text values from Faker and Mimesis, made fast by drawing from seeded pools.
+"""Semantic text values from Faker, made fast by drawing from seeded pools.
 
 Calling Faker once per row is the slowest thing a generator could do; instead each column gets a
-pool of a few thousand values built once from a seeded Faker/Mimesis instance, and rows index into
-it with numpy. The RNG that seeds the pool comes from the caller, so the values are deterministic.
+pool of a thousand values built once from a seeded Faker instance, and rows index into it with
+numpy. The RNG that seeds the pool comes from the caller, so the values are deterministic.
+
+Mimesis is not used. Its one use was a hex token for secret-looking columns, which Faker's seeded
+``sha256`` gives as well. Mimesis's speed for large batches does not matter here: a pool of 1,000
+values is built once per semantic kind per run, whatever the row count. Faker's locales cover what
+the providers need.
 """
 
 from __future__ import annotations
@@ -13,8 +18,6 @@ from typing import Any
 
 import numpy as np
 from faker import Faker
-from mimesis import Cryptographic, Person
-from mimesis.locales import Locale
 
 from dbsynth.errors import UsageError
 from dbsynth.semantics import Semantic
@@ -52,8 +55,6 @@ class Providers:
             self._faker = Faker(locale)
         except AttributeError as exc:
             raise UsageError(f"unknown locale {locale!r}: use a Faker locale such as en_US, de_DE, fr_FR") from exc
-        self._person = Person(Locale.EN)
-        self._crypto = Cryptographic()
         self._pools: dict[Semantic | None, np.ndarray] = {}
 
     def _makers(self) -> dict[Semantic, Callable[[], Any]]:
@@ -80,7 +81,7 @@ class Providers:
             Semantic.CODE: lambda: f.bothify("???-####").upper(),
             Semantic.CURRENCY: f.currency_code,
             Semantic.COLOR: f.color_name,
-            Semantic.SECRET: self._crypto.token_hex,
+            Semantic.SECRET: f.sha256,
         }
 
     def pool(self, semantic: Semantic | None) -> np.ndarray:
@@ -92,8 +93,6 @@ class Providers:
     def _build(self, semantic: Semantic | None, size: int) -> np.ndarray:
         seed = (self.seed * 1_000_003 + zlib.crc32(str(semantic).encode())) % (2**31 - 1)
         self._faker.seed_instance(seed)
-        self._person.reseed(seed)
-        self._crypto.reseed(seed)
         make = self._makers().get(semantic) if semantic else None
         if make is None:
             f = self._faker

@@ -58,7 +58,7 @@ def test_fit_generate_looks_like_the_source(name: str, source_databases: dict[st
 def test_child_column_and_count_follow_parent_attribute(pg_database: Callable[..., str]) -> None:
     source = pg_database(SCHEMAS / "learned" / "plan_usage.sql")
     model = dbsynth.fit(source, epsilon=math.inf)
-    frames = model.generate(seed=5)
+    frames = dbsynth.sample(model, seed=5)
     accounts, charges = frames["account"], frames["charge"]
     joined = charges.merge(accounts, on="account_id")
     amount = joined.groupby("tier")["amount"].apply(lambda s: pd.to_numeric(s).mean())
@@ -73,11 +73,11 @@ def test_scales_and_model_file_round_trip(source_databases: dict[str, str], pg_d
     model = dbsynth.fit(source_databases["pagila"], epsilon=math.inf)
     path = dbsynth.save(model, str(tmp_path / "pagila.dbsynth"))
     loaded = dbsynth.load(path)
-    a = model.generate(seed=9, scale=0.1)
-    b = loaded.generate(seed=9, scale=0.1)
+    a = dbsynth.sample(model, seed=9, scale=0.1)
+    b = dbsynth.sample(loaded, seed=9, scale=0.1)
     assert a.keys() == b.keys() and all(a[k].equals(b[k]) for k in a)
     assert 55 <= len(a["customer"]) <= 65 and len(a["language"]) == 1
-    big = loaded.synthesize(seed=9, scale=10)
+    big = dbsynth.synthesize(loaded, seed=9, scale=10)
     assert 0.9 * 160_440 <= len(big.frames["rental"]) <= 1.1 * 160_440
     target = pg_database(PAGILA_DDL)
     dbsynth.write_model(loaded, target, scale=10, seed=9)
@@ -155,7 +155,7 @@ def test_identifiers_learned_as_shapes_and_personal_values_by_content(pg_databas
     with zipfile.ZipFile(path) as z:
         text = z.read("model.json").decode()
     assert not any(v in text for col in ("reference", "paid_with", "account", "origin") for v in real[col])
-    synth = model.generate(seed=1)["shipment"]
+    synth = dbsynth.sample(model, seed=1)["shipment"]
     assert synth["reference"].str.fullmatch(r"ORD-\d{5}").all()
     assert set(synth["reference"]).isdisjoint(set(real["reference"])) or \
         len(set(synth["reference"]) & set(real["reference"])) < 10  # 90k possible references
@@ -177,7 +177,7 @@ def test_kinds_under_dp_come_from_noisy_counts(pg_database: Callable[..., str]) 
     assert entries["profile weight_kg"].sensitivity == pytest.approx(math.sqrt(2))
     assert entries["shape reference"].delta > 0 and model.privacy.spent_delta <= 1e-6 * (1 + 1e-9)
     assert entries["shape characters reference"].sensitivity == pytest.approx(math.sqrt(8))  # 8 positions
-    assert model.generate(seed=2)["shipment"]["reference"].str.fullmatch(r"ORD-\d{5}").all()
+    assert dbsynth.sample(model, seed=2)["shipment"]["reference"].str.fullmatch(r"ORD-\d{5}").all()
 
     swamped = dbsynth.fit(source, epsilon=0.1, seed=1)
     kinds = {c.name: c.kind for c in swamped.tables["shipment"].columns}
@@ -191,7 +191,7 @@ def test_learned_order_rule_is_listed_and_holds(source_databases: dict[str, str]
     model = dbsynth.fit(source_databases["pagila"], epsilon=math.inf)
     assert "return_date > rental_date" in model.tables["rental"].rules
     assert not model.tables["film"].rules  # minutes exceed dollars, but that is no rule
-    rental = model.generate(seed=6, scale=0.5)["rental"]
+    rental = dbsynth.sample(model, seed=6, scale=0.5)["rental"]
     both = rental["return_date"].notna()
     assert (rental.loc[both, "return_date"] > rental.loc[both, "rental_date"]).all()
     path = dbsynth.save(model, str(tmp_path / "pagila.dbsynth"))
@@ -204,7 +204,7 @@ def test_learned_cross_table_equality_holds(source_databases: dict[str, str]) ->
     assert ("unit_price", "invoice_line(track_id)", "track", "unit_price") in model.tables["invoice_line"].equalities
     assert "unit_price = track.unit_price (through invoice_line(track_id))" in \
         model.tables["invoice_line"].describe_rules()
-    frames = model.generate(seed=8)
+    frames = dbsynth.sample(model, seed=8)
     joined = frames["invoice_line"].merge(frames["track"][["track_id", "unit_price"]], on="track_id",
                                           suffixes=("", "_track"))
     assert len(joined) == len(frames["invoice_line"]) > 1000
@@ -224,8 +224,8 @@ def test_rows_without_their_primary_parent_keep_their_share(pg_database: Callabl
         FROM generate_series(1, 300) g;""")
     model = dbsynth.fit(pg_database(ddl), epsilon=math.inf)
     assert model.tables["child"].null_parent_rate == pytest.approx(0.3)
-    for frames, total in ((model.generate(seed=1), 300), (model.generate(seed=1, scale=2), 600),
-                          (model.generate(seed=1, rows={"child": 1000}), 1000)):
+    for frames, total in ((dbsynth.sample(model, seed=1), 300), (dbsynth.sample(model, seed=1, scale=2), 600),
+                          (dbsynth.sample(model, seed=1, rows={"child": 1000}), 1000)):
         child = frames["child"]
         assert len(child) == pytest.approx(total, rel=0.02)
         assert child["parent_id"].isna().mean() == pytest.approx(0.3, abs=0.02)
@@ -237,7 +237,7 @@ def test_conditional_nullness_learned_and_copies_kept(source_databases: dict[str
     model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
     rule = "billing_country NOT IN ('Brazil', 'Canada', 'USA') OR billing_state IS NOT NULL"
     assert rule in model.tables["invoice"].rules
-    frames = model.generate(seed=4)
+    frames = dbsynth.sample(model, seed=4)
     invoice = frames["invoice"]
     north = invoice["billing_country"].isin(["Brazil", "Canada", "USA"])
     assert north.sum() > 50 and invoice.loc[north, "billing_state"].notna().all()
@@ -250,7 +250,7 @@ def test_learned_aggregate_recomputes_the_parent(source_databases: dict[str, str
     recomputed from the generated lines (invoices without lines total 0)."""
     model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
     assert [(c, child) for c, child, _, _ in model.tables["invoice"].aggregates] == [("total", "invoice_line")]
-    frames = model.generate(seed=5)
+    frames = dbsynth.sample(model, seed=5)
     lines = frames["invoice_line"]
     sums = (pd.to_numeric(lines["unit_price"]) * pd.to_numeric(lines["quantity"])).groupby(lines["invoice_id"]).sum()
     totals = pd.to_numeric(frames["invoice"].set_index("invoice_id")["total"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,7 +98,20 @@ def test_privacy_command_prints_the_ledger(source_databases: dict[str, str], tmp
     assert 0 < ledger["spent_delta"] <= ledger["delta"] * (1 + 1e-9)
     assert sum(e["delta"] for e in ledger["entries"]) <= ledger["delta"] / 2 * (1 + 1e-9)  # the δ_t
     assert {e["table"] for e in ledger["entries"]} >= {"customer", "invoice", "invoice_line"}
-    assert sum(e["rho"] for e in ledger["entries"]) == pytest.approx(ledger["spent_rho"])
+    # recomputed from outside: each entry's ρ from its mechanism's own parameters (Gaussian Δ²/2σ²,
+    # exponential ε²/8), their sum converted to ε with the zCDP bound at the conversion's δ
+    def rho_of(e: dict[str, float | str]) -> float:
+        if str(e["mechanism"]).startswith("gaussian"):
+            return float(e["sensitivity"]) ** 2 / (2 * float(e["scale"]) ** 2)
+        assert e["mechanism"] == "exponential", e
+        return float(e["scale"]) ** 2 / 8
+
+    assert all(rho_of(e) == pytest.approx(e["rho"], rel=1e-9) for e in ledger["entries"])
+    rho = sum(rho_of(e) for e in ledger["entries"])
+    thresholded = any(e["mechanism"] == "gaussian, thresholded" for e in ledger["entries"])
+    conversion = ledger["delta"] / 2 if thresholded else ledger["delta"]
+    epsilon = rho + 2 * math.sqrt(rho * math.log(1 / conversion))
+    assert 0.4 < epsilon <= 0.5 * (1 + 1e-9), epsilon  # most of the budget used, never more
     text = run("privacy", str(model))
     assert "privacy ledger" in text.stdout and "spent" in text.stdout
     inf = tmp_path / "inf.dbsynth"
@@ -118,7 +132,7 @@ def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], t
     assert "return_date >= rental_date" in model.tables["rental"].rules
     tests = [e for e in model.privacy.entries if e.component.startswith("rule test")]
     assert {e.table for e in tests} == {"rental"} and all(e.sensitivity == 5 for e in tests)
-    rental = model.generate(seed=3)["rental"]
+    rental = dbsynth.sample(model, seed=3)["rental"]
     both = rental["return_date"].notna()
     assert both.sum() > 100 and (rental.loc[both, "return_date"] >= rental.loc[both, "rental_date"]).all()
 
@@ -162,7 +176,7 @@ def test_noisy_tables_are_generated_at_their_released_sizes(source_databases: di
     assert not any(e.component.startswith("rows without") for e in model.privacy.entries)
     customer = model.tables["customer"]
     assert customer.null_parent_rate == customer.fk_null_rates["customer(support_rep_id)"]
-    frames = model.generate(seed=seed)
+    frames = dbsynth.sample(model, seed=seed)
     for table in ("customer", "invoice", "invoice_line"):
         released = model.tables[table].rows
         assert abs(len(frames[table]) - released) <= max(2, 0.02 * released), (table, len(frames[table]), released)

@@ -93,22 +93,23 @@ def test_learned_rules_can_be_disabled(source_databases: dict[str, str], tmp_pat
     assert {f"invoice_line: {r}" for r in model.tables["invoice_line"].describe_rules()} >= {copy}
     kept = model.without_rules(load_config(toml).disable_learned)
     assert kept.tables["invoice_line"].describe_rules() == [] and kept.tables["track"].describe_rules() == []
-    checked = model.synthesize(seed=3, config=load_config(toml)).reports["track"].checked
+    checked = dbsynth.synthesize(model, seed=3, config=load_config(toml)).reports["track"].checked
     assert not any("bytes > milliseconds" in label for label in checked)
-    assert any("bytes > milliseconds" in label for label in model.synthesize(seed=3).reports["track"].checked)
+    assert any("bytes > milliseconds" in label for label in dbsynth.synthesize(model, seed=3).reports["track"].checked)
     for wrong, message in (('["invoice_line: unit_price = 1"]', "names no learned rule"),
                            ('["invoice"]', None)):
         toml.write_text(f"disable_learned = {wrong}\n")
         if message is None:  # a table name disables all its rules
-            model.synthesize(seed=3, config=load_config(toml))
+            checked = dbsynth.synthesize(model, seed=3, config=load_config(toml)).reports["invoice"].checked
+            assert model.tables["invoice"].rules and not any("learned" in label for label in checked)
         else:
             with pytest.raises(UsageError, match=message):
-                model.synthesize(seed=3, config=load_config(toml))
+                dbsynth.synthesize(model, seed=3, config=load_config(toml))
     pagila = dbsynth.fit(source_databases["pagila"], epsilon=math.inf)
     gap = next(f"rental: {r}" for r in pagila.tables["rental"].describe_rules() if "gap" in r)
     toml.write_text(f'disable_learned = ["{gap}"]\n')
     with pytest.raises(UsageError, match="part of it; refit"):
-        pagila.synthesize(seed=3, config=load_config(toml))
+        dbsynth.synthesize(pagila, seed=3, config=load_config(toml))
 
 
 def test_rule_the_learned_values_never_meet_falls_back_to_the_schema(sqlite_database: Callable[..., str],
@@ -127,5 +128,5 @@ def test_rule_the_learned_values_never_meet_falls_back_to_the_schema(sqlite_data
     assert model.tables["item"].generator.released("price")
     config_path = tmp_path / "dbsynth.toml"
     config_path.write_text('[[rules]]\ntable = "item"\ncheck = "price >= 100 AND price <= 200"\n')
-    frames = model.synthesize(seed=1, config=load_config(config_path)).frames
+    frames = dbsynth.synthesize(model, seed=1, config=load_config(config_path)).frames
     assert len(frames["item"]) == 200 and frames["item"]["price"].between(100, 200).all()

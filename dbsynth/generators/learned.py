@@ -1,0 +1,330 @@
+"""A fitted :class:`~dbsynth.model.Model` as the source of rows for the generation loop.
+
+Generation walks the plan: a root table gets ``rows × scale`` rows; a child table gets, for every
+generated parent row, the number of children that parent's count node says; other FKs are assigned
+so each referenced row receives about as many children as its own count node says. Learned columns
+come from the table's network given its primary parent's context, the others from the schema
+(text cut to the learned lengths, identifiers to the learned shapes).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.config import Config, UserRule
+from dbsynth.errors import UsageError
+from dbsynth.generators.providers import Providers
+from dbsynth.generators.schema_only import SchemaOnlyGenerator
+from dbsynth.model import ColumnModel, Model, TableModel, _aggregate
+from dbsynth.relational import (
+    KeyRedraw,
+    degree_assignment,
+    fill_self_reference,
+    fk_id,
+    forest_assignment,
+    linked_groups,
+)
+from dbsynth.rules.checks import Predicate, compile_check
+from dbsynth.rules.learned import add_gap
+from dbsynth.schema.model import ForeignKey, Table, TypeKind
+from dbsynth.semantics import ColumnKind, semantic_of
+from dbsynth.synthesis import Drawn, Generated, TableSource, sequence_key
+
+__all__ = ["LearnedSource", "from_shape", "learned_source", "match_total"]
+
+log = logging.getLogger(__name__)
+
+
+def learned_source(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
+                   locale: str = "en_US", config: Config | None = None) -> TableSource:
+    """``model`` as a source of per-table rows (``--scale``, ``--rows`` and ``disable_learned`` checked
+    here, before anything is generated)."""
+    if not (math.isfinite(scale) and scale > 0):
+        raise UsageError(f"--scale must be a positive, finite number (got {scale})")
+    for name, n in (rows or {}).items():
+        if n < 0:
+            raise UsageError(f"--rows {name}={n}: a row count must not be negative")
+    return LearnedSource(model.without_rules((config or Config()).disable_learned), scale,
+                         {model.schema.resolve(name): n for name, n in (rows or {}).items()},
+                         Providers(locale, seed=seed))
+
+
+class LearnedSource:
+    """Rows from a fitted model, for the loop of :mod:`dbsynth.synthesis`: a root table gets
+    ``rows × scale`` rows; a child table, for every generated parent row, the number of children that
+    parent's count node says; learned columns come from the table's network given the primary
+    parent's context, the others from the schema, keys by the learned degrees."""
+
+    def __init__(self, model: Model, scale: float, rows: Mapping[str, int], providers: Providers) -> None:
+        self.model, self.scale, self.rows, self.providers = model, scale, rows, providers
+        self.tables, self.plan = model.tables, model.plan
+
+    def rules(self, table: Table) -> list[Predicate]:
+        names = [c.name for c in table.columns]
+        return [replace(compile_check(f"learned: {rule}", rule, dialect="postgresql", columns=names), learned=True)
+                for rule in self.tables[table.key].rules]
+
+    def aggregates(self) -> tuple[UserRule, ...]:
+        return tuple(UserRule(k, f"learned: {_aggregate(c, child, expr, fid)}", None, column=c, aggregate=expr,
+                              child=child) for k, tm in self.tables.items() for c, child, fid, expr in tm.aggregates)
+
+    def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
+             predicates: list[Predicate]) -> Drawn:
+        key = table.key
+        tm = self.tables[key]
+        the_plan, wanted, preds = self.plan, self.rows.get(key), predicates
+        size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
+        fks = {fk_id(key, fk): fk for fk in table.foreign_keys}
+        primary = fks.get(tm.primary) if tm.primary else None
+        parent_idx: np.ndarray | None = None
+        if primary is not None:
+            parent = done[primary.referred]
+            counts = parent.counts.get(tm.primary or "", np.zeros(len(parent.frame), dtype=np.int64))
+            rate = tm.null_parent_rate  # the share of rows without a primary parent
+            if wanted is not None:
+                n_null = round(wanted * rate)
+                parent_idx = degree_assignment(counts, wanted - n_null, size_rng)
+            else:
+                parent_idx = np.repeat(np.arange(len(counts)), counts)
+                n_null = round(len(parent_idx) * rate / (1 - rate)) if rate < 1 else 0
+            parent_idx = np.concatenate([parent_idx, np.full(n_null, -1, dtype=np.int64)])
+            n = len(parent_idx)
+        else:
+            n = wanted if wanted is not None else round(tm.rows * self.scale)
+        empty = [fk.referred for fk in table.foreign_keys
+                 if fk.referred != key and fk.referred in done and len(done[fk.referred].frame) == 0
+                 and not all(table.column(c).nullable for c in fk.columns) and not the_plan.is_deferred(key, fk)]
+        if empty and n:
+            log.warning("%s: no rows generated for %s, which its NOT NULL foreign key needs: 0 rows", key,
+                        ", ".join(empty))
+            n = 0
+            parent_idx = None if parent_idx is None else parent_idx[:0]
+        context = None
+        if primary is not None and parent_idx is not None and tm.context:
+            pframe = done[primary.referred].frame
+            context = pd.DataFrame(index=pd.RangeIndex(n))
+            for node, pcol in tm.context:
+                context[node] = _take(pframe[pcol], parent_idx).to_numpy()
+        sampled = tm.generator.sample(n, rng=net_rng, parent_context=context)
+        learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#") and tm.generator.released(c)}
+        days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
+        for hi, lo in tm.gaps:
+            if hi in learned and lo in learned:
+                learned[hi] = add_gap(learned[lo], learned[hi], whole_days=hi in days)
+        for a, b, pairs in tm.dependencies:  # b follows a, as in every source row
+            if a in learned and b in learned:
+                derived = learned[a].map(dict(pairs))
+                known = learned[a].isin([k for k, _ in pairs]).to_numpy()
+                learned[b] = pd.Series(np.where(known, derived.astype(object), learned[b].astype(object)),
+                                       index=learned[b].index)
+        child_counts: dict[str, np.ndarray] = {}  # children per generated row, per child FK
+        for node, child, mean in tm.counts:
+            drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
+            child_counts[child] = match_total(drawn, round(mean * n))
+        unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
+        if not math.isinf(self.model.epsilon) and key not in self.model.public:  # nor a private table's free text: a
+            # vocabulary (country names) could hand back a value only a few source rows hold
+            unreleased |= {cm.name for cm in tm.columns if cm.kind is ColumnKind.TEXT}
+        gen = SchemaOnlyGenerator(table, predicates=preds, providers=self.providers,
+                                  null_rates={cm.name: cm.null_rate for cm in tm.columns}, plain=unreleased)
+        others = [c for c in gen.columns if c not in learned]
+        frame = gen.sample(n, rng=own_rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
+        for name, values in learned.items():
+            frame[name] = values.to_numpy()
+        for cm in tm.columns:
+            if cm.name in gen.formatted:  # generated to their format: no reshaping
+                continue
+            if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
+                frame[cm.name] = _shape_text(frame[cm.name], cm, table, own_rng)
+            elif cm.name in frame.columns and cm.kind is ColumnKind.SHAPE and cm.shape:
+                frame[cm.name] = from_shape(cm.shape, frame[cm.name], own_rng)
+        seq = sequence_key(table)
+        if seq is not None:
+            frame[seq] = np.arange(1, n + 1, dtype=np.int64)
+        frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, fk_rng, child_counts)
+
+        gap_of = {hi: lo for hi, lo in tm.gaps if hi in learned}
+        tries: dict[str, int] = {}
+
+        ready = [fk for fk in table.foreign_keys if fk.referred != key and fk.referred in done
+                 and not the_plan.is_deferred(key, fk)]
+        redraw = KeyRedraw(ready, {fk.referred: done[fk.referred].frame for fk in ready})
+
+        def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame) -> pd.Series:
+            k = int(rows.sum())
+            if column in redraw:
+                return redraw.draw(column, k, r)
+            tries[column] = tries.get(column, 0) + 1
+            # after NETWORK_TRIES rounds a learned column's failing rows come from the schema, whose
+            # values follow the CHECKs: under noise every released bin may break one (Pagila's
+            # film.release_year ≥ 1901 with a noise-born bin at 0)
+            if column not in learned or tries[column] > NETWORK_TRIES:
+                return gen.sample(k, rng=r, columns=[column])[column]
+            # the failing rows' own parent context, when the frame still lines up with it
+            given = context.loc[rows].reset_index(drop=True) if context is not None and len(context) == len(rows) \
+                else None
+            values = tm.generator.sample(k, rng=r, columns=[column], parent_context=given)[column]
+            if column in gap_of:  # a new gap after the row's own earlier date
+                return add_gap(current.loc[rows, gap_of[column]].reset_index(drop=True), values,
+                               whole_days=column in days)
+            return values
+
+        # copied from the parent row (learned equalities) or tied by a dependency: never resampled alone
+        fixed = {e[0] for e in tm.equalities} | {c for a, b, _ in tm.dependencies for c in (a, b)}
+        return Drawn(frame, resample, [c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed],
+                     fix_rng, child_counts)
+
+    def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,
+                      parent_idx: np.ndarray | None, done: Mapping[str, Generated], rng: np.random.Generator,
+                      own_counts: dict[str, np.ndarray]) -> pd.DataFrame:
+        key = table.key
+        n = len(frame)
+        frame = frame.copy()
+        assigned: dict[str, np.ndarray] = {}
+        for fk in table.foreign_keys:
+            fid = fk_id(key, fk)
+            if fk.referred == key:
+                null_rate = tm.fk_null_rates.get(fid, 0.0)
+                if fid in own_counts and all(table.column(c).nullable for c in fk.columns):
+                    roots = rng.random(n) < null_rate
+                    roots[:1] = True
+                    _put_keys(frame, fk, frame, forest_assignment(own_counts[fid], roots, rng))
+                else:
+                    frame = fill_self_reference(table, frame, fk, rng, null_rate=null_rate)
+                continue
+            if fk.referred not in self.model.schema or self.plan.is_deferred(key, fk):
+                for c in fk.columns:
+                    frame[c] = pd.Series([None] * n, dtype=object)
+                continue
+            parent = done[fk.referred]
+            if fk is primary and parent_idx is not None:
+                idx = parent_idx
+            else:
+                idx = degree_assignment(parent.counts.get(fid, np.ones(len(parent.frame), dtype=np.int64)), n, rng)
+                if tm.fk_null_rates.get(fid, 0.0) > 0:
+                    idx = np.where(rng.random(n) < tm.fk_null_rates[fid], -1, idx)
+            assigned[fid] = idx
+            _put_keys(frame, fk, parent.frame, idx)
+            for col, via, _, pcol in tm.equalities:  # learned: this column is a copy of the parent's
+                if via == fid and col in frame.columns:
+                    frame[col] = _take(parent.frame[pcol], idx).to_numpy()
+        for group in linked_groups(table, [fk for fk in table.foreign_keys if fk_id(key, fk) in assigned]):
+            ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
+            frame = _dedupe_links(table, frame, ordered, assigned, done, rng)
+        return frame
+
+
+NETWORK_TRIES = 10  # enforcement rounds a learned column is redrawn from its network before the schema's values
+
+
+def match_total(counts: np.ndarray, total: int) -> np.ndarray:
+    """Scale per-parent counts so they add up to ``total`` (largest-remainder rounding): each
+    parent keeps its drawn share, and the child table's size and mean children-per-parent match the
+    source instead of drifting with the variance of a few parents' draws."""
+    counts = np.asarray(counts, dtype=float)
+    if len(counts) == 0:
+        return counts.astype(np.int64)
+    s = counts.sum()
+    ideal = counts * (total / s) if s > 0 else np.full(len(counts), total / len(counts))
+    out = np.floor(ideal).astype(np.int64)
+    short = total - int(out.sum())
+    if short > 0:
+        out[np.argsort(-(ideal - out), kind="stable")[:short]] += 1
+    return out
+
+
+def _take(values: pd.Series, idx: np.ndarray) -> pd.Series:
+    """``values`` at positions ``idx`` (NULL where ``idx`` is -1), keeping the column's dtype."""
+    if len(values) == 0:
+        return pd.Series([None] * len(idx), dtype=object)
+    out = values.iloc[np.maximum(idx, 0)].reset_index(drop=True)
+    missing = idx < 0
+    if missing.any():
+        out = out.astype(object) if out.dtype.kind in "iub" else out
+        out = out.mask(missing)
+    return out
+
+
+def _put_keys(frame: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, idx: np.ndarray) -> None:
+    for col, ref in zip(fk.columns, fk.referred_columns, strict=True):
+        frame[col] = _take(parent[ref], idx).to_numpy()
+
+
+def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ...], assigned: dict[str, np.ndarray],
+                  done: Mapping[str, Generated], rng: np.random.Generator) -> pd.DataFrame:
+    """A link table never repeats a parent combination: redraw the last FK of a duplicate row,
+    and drop the few rows still duplicated after a bounded number of tries."""
+    cols = [c for fk in group for c in fk.columns]
+    # redraw the FK whose parents were assigned by degree (not the one that drove the row count)
+    last = group[0]
+    parent = done[last.referred]
+    pool = parent.frame
+    weights = parent.counts.get(fk_id(table.key, last), np.ones(len(pool))).astype(float) + 1e-9
+    for _ in range(20):
+        dup = frame.duplicated(subset=cols).to_numpy()
+        if not dup.any():
+            return frame
+        idx = rng.choice(len(pool), size=int(dup.sum()), p=weights / weights.sum())
+        for col, ref in zip(last.columns, last.referred_columns, strict=True):
+            frame.loc[dup, col] = pool[ref].to_numpy()[idx]
+    keep = ~frame.duplicated(subset=cols).to_numpy()
+    log.info("%s: dropped %d rows whose (%s) repeated", table.key, int((~keep).sum()), ", ".join(cols))
+    return frame[keep].reset_index(drop=True)
+
+
+def from_shape(shape: str, like: pd.Series, rng: np.random.Generator) -> pd.Series:
+    """Random identifiers of ``shape`` (``A`` a capital letter, ``9`` a digit, ``\\x`` the literal x),
+    NULL where ``like`` is NULL; vectorised one character position at a time."""
+    n = len(like)
+    out = pd.Series([""] * n, dtype=object)
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
+    digits = np.array(list("0123456789"), dtype=object)
+    chars = iter(shape)
+    for ch in chars:
+        if ch == "\\":
+            out = out + next(chars)
+        elif ch == "A":
+            out = out + letters[rng.integers(0, 26, size=n)]
+        elif ch == "9":
+            out = out + digits[rng.integers(0, 10, size=n)]
+        else:
+            out = out + ch
+    return out.where(like.notna().to_numpy(), None)
+
+
+def _cut(text: str, length: int) -> str:
+    """``text`` shortened to at most ``length`` characters, at a word boundary where there is one."""
+    if len(text) <= length:
+        return text
+    head = text[:length]
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip()
+
+
+def _shape_text(values: pd.Series, cm: ColumnModel, table: Table, rng: np.random.Generator) -> pd.Series:
+    """Provider text cut to lengths drawn from the source's length quantiles, with its NULL rate."""
+    out = values.copy()
+    # provider values (city, company, title …) stay whole: cutting "Steveview" to five letters
+    # would only produce fragments, some of them real names
+    if cm.lengths and cm.kind is ColumnKind.TEXT and semantic_of(table, table.column(cm.name)) is None:
+        qs = np.asarray(cm.lengths, dtype=float)
+        target = np.interp(rng.random(len(out)), np.linspace(0, 1, len(qs)), qs).round().astype(int)
+        text = out.astype(object).where(out.notna(), "")
+        longer = text + " " + text.sample(frac=1.0, random_state=int(rng.integers(2**31))).to_numpy()
+        longer = longer + " " + longer.sample(frac=1.0, random_state=int(rng.integers(2**31))).to_numpy()
+        limit = table.column(cm.name).type.length
+        if limit is not None:
+            target = np.minimum(target, limit)
+        cut = pd.Series([_cut(s, t) for s, t in zip(longer, target, strict=True)], dtype=object)
+        unique = any(cols == (cm.name,) for cols in table.unique_sets())
+        if not unique:
+            out = cut.where(values.notna().to_numpy(), None)
+    return out.reset_index(drop=True)
+
+
