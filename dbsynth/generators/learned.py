@@ -74,14 +74,13 @@ class LearnedSource:
         return tuple(UserRule(k, f"learned: {_aggregate(c, child, expr, fid)}", None, column=c, aggregate=expr,
                               child=child) for k, tm in self.tables.items() for c, child, fid, expr in tm.aggregates)
 
-    def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
-             predicates: list[Predicate]) -> Drawn:
-        key = table.key
-        tm = self.tables[key]
-        the_plan, wanted, preds = self.plan, self.rows.get(key), predicates
-        size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
-        fks = {fk_id(key, fk): fk for fk in table.foreign_keys}
-        primary = fks.get(tm.primary) if tm.primary else None
+    def _size(self, table: Table, tm: TableModel, done: Mapping[str, Generated], rng: np.random.Generator
+              ) -> tuple[int, np.ndarray | None, ForeignKey | None]:
+        """How many rows, and each row's primary parent (its position, -1 for none): a child table
+        gets per parent row the children its count node drew; a root ``rows × scale``; a table whose
+        NOT NULL FK points at an empty table none."""
+        key, wanted = table.key, self.rows.get(table.key)
+        primary = {fk_id(key, fk): fk for fk in table.foreign_keys}.get(tm.primary) if tm.primary else None
         parent_idx: np.ndarray | None = None
         if primary is not None:
             parent = done[primary.referred]
@@ -89,7 +88,7 @@ class LearnedSource:
             rate = tm.null_parent_rate  # the share of rows without a primary parent
             if wanted is not None:
                 n_null = round(wanted * rate)
-                parent_idx = degree_assignment(counts, wanted - n_null, size_rng)
+                parent_idx = degree_assignment(counts, wanted - n_null, rng)
             else:
                 parent_idx = np.repeat(np.arange(len(counts)), counts)
                 n_null = round(len(parent_idx) * rate / (1 - rate)) if rate < 1 else 0
@@ -99,19 +98,20 @@ class LearnedSource:
             n = wanted if wanted is not None else round(tm.rows * self.scale)
         empty = [fk.referred for fk in table.foreign_keys
                  if fk.referred != key and fk.referred in done and len(done[fk.referred].frame) == 0
-                 and not all(table.column(c).nullable for c in fk.columns) and not the_plan.is_deferred(key, fk)]
+                 and not all(table.column(c).nullable for c in fk.columns) and not self.plan.is_deferred(key, fk)]
         if empty and n:
             log.warning("%s: no rows generated for %s, which its NOT NULL foreign key needs: 0 rows", key,
                         ", ".join(empty))
             n = 0
             parent_idx = None if parent_idx is None else parent_idx[:0]
-        context = None
-        if primary is not None and parent_idx is not None and tm.context:
-            pframe = done[primary.referred].frame
-            context = pd.DataFrame(index=pd.RangeIndex(n))
-            for node, pcol in tm.context:
-                context[node] = _take(pframe[pcol], parent_idx).to_numpy()
-        sampled = tm.generator.sample(n, rng=net_rng, parent_context=context)
+        return n, parent_idx, primary
+
+    @staticmethod
+    def _network(table: Table, tm: TableModel, n: int, context: pd.DataFrame | None, rng: np.random.Generator
+                 ) -> tuple[dict[str, pd.Series], dict[str, np.ndarray]]:
+        """The released columns drawn from the table's network (date gaps added back, dependent
+        columns derived), and the children per row each child FK gets."""
+        sampled = tm.generator.sample(n, rng=rng, parent_context=context)
         learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#") and tm.generator.released(c)}
         days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
         for hi, lo in tm.gaps:
@@ -127,6 +127,23 @@ class LearnedSource:
         for node, child, mean in tm.counts:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
             child_counts[child] = match_total(drawn, round(mean * n))
+        return learned, child_counts
+
+    def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
+             predicates: list[Predicate]) -> Drawn:
+        key = table.key
+        tm = self.tables[key]
+        the_plan, preds = self.plan, predicates
+        size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
+        n, parent_idx, primary = self._size(table, tm, done, size_rng)
+        context = None
+        if primary is not None and parent_idx is not None and tm.context:
+            pframe = done[primary.referred].frame
+            context = pd.DataFrame(index=pd.RangeIndex(n))
+            for node, pcol in tm.context:
+                context[node] = _take(pframe[pcol], parent_idx).to_numpy()
+        learned, child_counts = self._network(table, tm, n, context, net_rng)
+        days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
         unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
         if not math.isinf(self.model.epsilon) and key not in self.model.public:  # nor a private table's free text: a
             # vocabulary (country names) could hand back a value only a few source rows hold
