@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from dbsynth.numbers import as_numbers
 from dbsynth.schema.model import Schema
@@ -73,9 +74,8 @@ def _nearest(query: np.ndarray, ref: np.ndarray, categorical: np.ndarray) -> np.
 
 
 def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    scores = np.concatenate([pos, neg])
-    ranks = pd.Series(scores).rank().to_numpy()
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+    """The ROC AUC of scores ``pos`` against ``neg``: the Mann–Whitney U over the pairs (ties half)."""
+    return float(stats.mannwhitneyu(pos, neg).statistic / (len(pos) * len(neg)))
 
 
 def privacy_report(schema: Schema, train: Mapping[str, pd.DataFrame], holdout: Mapping[str, pd.DataFrame],
