@@ -11,6 +11,7 @@ compare dbsynth with SDV side by side.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,9 @@ def ks_similarity(real: np.ndarray, synth: np.ndarray) -> float:
     a, b = real[~np.isnan(real)], synth[~np.isnan(synth)]
     if len(a) == 0 or len(b) == 0:
         return 1.0 if len(a) == len(b) else 0.0
-    return float(1.0 - stats.ks_2samp(a, b, method="asymp").statistic)  # the statistic only: no exact p-value
+    with warnings.catch_warnings():  # only the statistic is used: its p-value's warnings for tiny samples are not
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(1.0 - stats.ks_2samp(a, b, method="asymp").statistic)
 
 
 def _freq(s: pd.Series) -> pd.Series:
