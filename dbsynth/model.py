@@ -7,9 +7,8 @@ count nodes (one per FK that references it) and its context nodes (attributes of
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,8 +24,6 @@ from dbsynth.semantics import ColumnKind, column_kind, shape_of
 
 __all__ = ["ColumnModel", "Model", "TableModel"]
 
-log = logging.getLogger(__name__)
-Progress = Callable[[str, int], None]
 LENGTH_QUANTILES = 11
 
 
