@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from dbsynth.rules.checks import Predicate
 from dbsynth.schema.model import Table
+from dbsynth.schema.reflect import has_table
 from dbsynth.sinks.base import to_text
 
 __all__ = ["DatabaseChecker", "DatabasePredicate"]
@@ -60,8 +60,8 @@ class DatabaseChecker:
     def wrap(self, table: Table, predicates: list[Predicate]) -> list[Predicate]:
         """``predicates`` with every untranslatable one made a :class:`DatabasePredicate`, when the
         table exists in the target."""
-        if all(p.supported for p in predicates) or not sa.inspect(self._connection()).has_table(
-                table.name, schema=table.schema):
+        if all(p.supported for p in predicates) or not has_table(self._connection(), table.name,
+                                                                   schema=table.schema):
             return predicates
         names = [c.name for c in table.writable_columns]
         # a CHECK on a composite's fields needs the composite value, which only the write assembles:

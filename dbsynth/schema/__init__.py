@@ -12,7 +12,7 @@ from dbsynth.schema.model import (
     TypeKind,
     Unique,
 )
-from dbsynth.schema.reflect import reflect
+from dbsynth.schema.reflect import has_table, reflect
 
 __all__ = [
     "Check",
@@ -25,5 +25,6 @@ __all__ = [
     "Table",
     "TypeKind",
     "Unique",
+    "has_table",
     "reflect",
 ]

@@ -37,7 +37,7 @@ from dbsynth.schema.model import (
 )
 from dbsynth.schema.types import convert_type, parse_type_name
 
-__all__ = ["reflect"]
+__all__ = ["has_table", "reflect"]
 
 log = logging.getLogger(__name__)
 _NEXTVAL = re.compile(r"nextval\('(?P<seq>[^']+)'(?:::regclass)?\)", re.I)
@@ -78,6 +78,12 @@ def reflect(engine: Engine, *, schemas: Sequence[str] | None = None, require_tab
                                  "database with --schema-from"))
     skipped = tuple(_key(p.schema, p.name, default) for p in parts if p.schema in wanted)
     return Schema(conn.dialect.name, tuple(sorted(tables, key=lambda t: t.key)), default, skipped)
+
+
+def has_table(conn: Connection, name: str, *, schema: str | None = None) -> bool:
+    """Whether the database behind ``conn`` has table ``name`` (in ``schema``): the sinks' and the
+    checker's question, asked here so that reflection stays the one caller of ``sqlalchemy.inspect``."""
+    return bool(sa.inspect(conn).has_table(name, schema=schema))
 
 
 def _key(schema: str | None, name: str, default: str | None) -> str:

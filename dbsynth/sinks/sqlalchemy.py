@@ -23,6 +23,7 @@ from dbsynth.errors import DbsynthError, WriteError
 from dbsynth.graph import BreakStrategy, Plan
 from dbsynth.schema.metadata import to_metadata
 from dbsynth.schema.model import Column, Schema, Table, TypeKind
+from dbsynth.schema.reflect import has_table
 from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, written_columns
 from dbsynth.sinks.target import (
     check_tables_exist,
@@ -189,7 +190,7 @@ class SqlAlchemySink(Sink):
     def _reset_sequence(self, conn: Connection, table: Table) -> None:
         """SQLite tables declared AUTOINCREMENT keep a counter in sqlite_sequence; InnoDB and plain
         SQLite rowids continue from max+1 on their own."""
-        if conn.dialect.name != "sqlite" or not sa.inspect(conn).has_table("sqlite_sequence"):
+        if conn.dialect.name != "sqlite" or not has_table(conn, "sqlite_sequence"):
             return
         auto = [c.name for c in table.columns if c.autoincrement]
         if len(auto) != 1:

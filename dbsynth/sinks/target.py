@@ -11,6 +11,7 @@ from dbsynth.errors import DbsynthError, TargetNotEmptyError
 from dbsynth.graph import Plan
 from dbsynth.schema.metadata import create_types, losses, to_metadata
 from dbsynth.schema.model import Schema, Table
+from dbsynth.schema.reflect import has_table
 
 __all__ = [
     "check_tables_exist",
@@ -41,7 +42,7 @@ def refuse_existing(conn: Connection, schema: Schema) -> None:
     """``--create-schema`` creates every table, so none may exist yet: what a failed run drops is
     then only what it created."""
     existing = [t.key for t in schema.tables
-                if sa.inspect(conn).has_table(t.name, schema=t.schema)]
+                if has_table(conn, t.name, schema=t.schema)]
     if existing:
         raise DbsynthError(
             f"--create-schema: the target already has table(s) {', '.join(existing)}; "
@@ -63,8 +64,7 @@ def create_schema(conn: Connection, schema: Schema) -> None:
 
 
 def check_tables_exist(conn: Connection, schema: Schema) -> None:
-    insp = sa.inspect(conn)
-    missing = [t.key for t in schema.tables if not insp.has_table(t.name, schema=t.schema)]
+    missing = [t.key for t in schema.tables if not has_table(conn, t.name, schema=t.schema)]
     if missing:
         raise DbsynthError(
             f"the target has no table(s) {', '.join(missing)}; run its migrations first or pass "

@@ -40,3 +40,16 @@ def test_the_package_has_no_import_cycle() -> None:
     assert graph.number_of_edges() > 100  # the walk found the imports
     cycles = [c for c in nx.simple_cycles(graph) if len(c) > 1]
     assert cycles == [], sorted(cycles, key=len)[:5]
+
+
+def test_only_reflection_calls_sqlalchemy_inspect() -> None:
+    """The boundary ``dbsynth/schema/__init__.py`` states: the rest of the package asks it."""
+    callers = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent.name == "schema":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr == "inspect"
+                    and isinstance(node.value, ast.Name) and node.value.id in ("sa", "sqlalchemy")):
+                callers.append(f"{path.name}:{node.lineno}")
+    assert callers == []
