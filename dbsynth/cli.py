@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from dbsynth import model_io
 from dbsynth.config import load_config
 from dbsynth.connect import DEFAULT_LOCK_TIMEOUT
-from dbsynth.errors import DbsynthError, UsageError
+from dbsynth.errors import DbsynthError, UsageError, database_reason
 from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import (
     Inspection,
@@ -442,8 +442,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except DBAPIError as exc:  # the database's own refusal outside a write (reading a source, a report …)
         if _state["debug"]:
             raise
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        err.print(f"[red]error:[/red] the database answered: {escape(reason)}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] the database answered: {escape(database_reason(exc))}", highlight=False,
+                  soft_wrap=True)
         code = 1
     except Exception as exc:  # a bug: still one line, and the way to the traceback
         if _state["debug"]:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from dbsynth.errors import ConnectError, UsageError
+from dbsynth.errors import ConnectError, UsageError, database_reason
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "create_engine", "lock_args", "normalise_url", "redact"]
 
@@ -102,6 +102,5 @@ def create_engine(url: str | URL, *, check: bool = True, create: bool = False,
                 pass
         except OperationalError as exc:
             engine.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise ConnectError(f"cannot connect to {redact(parsed)}: {reason}") from exc
+            raise ConnectError(f"cannot connect to {redact(parsed)}: {database_reason(exc)}") from exc
     return engine

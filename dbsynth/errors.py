@@ -16,7 +16,15 @@ __all__ = [
     "UnsupportedTypeError",
     "UsageError",
     "WriteError",
+    "database_reason",
 ]
+
+
+def database_reason(exc: BaseException) -> str:
+    """The first line of what the database driver said (SQLAlchemy wraps it as ``exc.orig``): the
+    part of a database error a one-line message quotes."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class DbsynthError(Exception):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from dbsynth.numbers import as_numbers, is_datetime_like
 from dbsynth.rules.checks import sql_literal
+from dbsynth.schema.model import unquote_identifier
 
 __all__ = [
     "MAX_DP_PAIRS",
@@ -47,10 +48,6 @@ NoisyCount = Callable[[float, str], float]
 _ORDER = re.compile(r'^("(?:[^"]|"")+"|\w+) >=? ("(?:[^"]|"")+"|\w+)$')
 
 
-def _unquote(name: str) -> str:
-    return name[1:-1].replace('""', '"') if name.startswith('"') else name
-
-
 def learned_gaps(rules: list[str], columns: set[str]) -> list[tuple[str, str]]:
     """``(later, earlier)`` date columns whose ordering is learned as the gap between them, the way
     SDV's Inequality constraint does: the model learns ``return_date - rental_date`` (seconds, never
@@ -63,7 +60,7 @@ def learned_gaps(rules: list[str], columns: set[str]) -> list[tuple[str, str]]:
         m = _ORDER.match(rule)
         if not m:
             continue
-        hi, lo = _unquote(m.group(1)), _unquote(m.group(2))
+        hi, lo = unquote_identifier(m.group(1)), unquote_identifier(m.group(2))
         taken = {c for pair in out for c in pair}
         if hi in columns and lo in columns and hi not in taken and lo not in {h for h, _ in out}:
             out.append((hi, lo))

@@ -26,6 +26,7 @@ __all__ = [
     "TypeKind",
     "Unique",
     "field_references",
+    "unquote_identifier",
 ]
 
 
@@ -178,7 +179,8 @@ _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
 _FIELD_REF = re.compile(rf"\(\s*({_IDENT})\s*\)\s*\.\s*({_IDENT})")
 
 
-def _unquote(name: str) -> str:
+def unquote_identifier(name: str) -> str:
+    """``"Post code"`` → ``Post code``; an unquoted name as it is."""
     return name[1:-1].replace('""', '"') if name.startswith('"') else name
 
 
@@ -190,7 +192,7 @@ def field_references(sqltext: str, composites: tuple[Composite, ...]) -> str:
     known = {(c.column, f): c.sub(f) for c in composites for f, _ in c.fields}
 
     def swap(m: re.Match[str]) -> str:
-        name = known.get((_unquote(m.group(1)), _unquote(m.group(2))))
+        name = known.get((unquote_identifier(m.group(1)), unquote_identifier(m.group(2))))
         return m.group(0) if name is None else '"' + name.replace('"', '""') + '"'
 
     return _FIELD_REF.sub(swap, sqltext)

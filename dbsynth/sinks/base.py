@@ -86,10 +86,7 @@ def physical(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> tuple[Schema
     for table in schema.tables:
         if not table.composites or table.key not in frames:
             continue
-        frame = frames[table.key]
-        if frame.empty and len(frame.columns) == 0:
-            continue
-        whole = frame.reset_index(drop=True).copy()
+        whole = frames[table.key].reset_index(drop=True).copy()
         for comp in table.composites:
             whole[comp.columns[0]] = composite_text(table, comp, whole)
             whole = whole.drop(columns=[c for c in comp.columns[1:] if c in whole.columns])

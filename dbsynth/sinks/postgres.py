@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from dbsynth.errors import DbsynthError, WriteError
+from dbsynth.errors import DbsynthError, WriteError, database_reason
 from dbsynth.graph import Plan
 from dbsynth.schema.model import Schema, Table
 from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, to_text, written_columns
@@ -199,7 +199,7 @@ class PostgresSink(Sink):
             locked = lock_wait(self.engine, exc, [schema.table(k) for k in plan.order])
             if locked:
                 raise WriteError(f"writing {current} failed, nothing was written: {locked}") from exc
-            reason = str(orig).strip().splitlines()[0]
+            reason = database_reason(exc)
             detail = getattr(getattr(orig, "diag", None), "message_detail", None)
             raise WriteError(
                 f"writing {current} failed, nothing was written: {reason}"

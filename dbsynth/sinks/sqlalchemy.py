@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from dbsynth.errors import DbsynthError, WriteError
+from dbsynth.errors import DbsynthError, WriteError, database_reason
 from dbsynth.graph import BreakStrategy, Plan
 from dbsynth.schema.metadata import to_metadata
 from dbsynth.schema.model import Column, Schema, Table, TypeKind
@@ -165,8 +165,7 @@ class SqlAlchemySink(Sink):
             raise
         except DBAPIError as exc:
             self._drop_created(schema, created)
-            reason = lock_wait(self.engine, exc, [schema.table(k) for k in plan.order]) or (
-                str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc))
+            reason = lock_wait(self.engine, exc, [schema.table(k) for k in plan.order]) or database_reason(exc)
             raise WriteError(f"writing {current} failed, nothing was written: {reason}") from exc
         return WriteReport({k: len(frames[k]) for k in plan.order}, time.perf_counter() - start)
 
