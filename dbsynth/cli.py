@@ -22,24 +22,21 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 from sqlalchemy.exc import DBAPIError
 
+from dbsynth import cli_show as show
 from dbsynth import model_io
 from dbsynth.config import load_config
 from dbsynth.connect import DEFAULT_LOCK_TIMEOUT
 from dbsynth.errors import DbsynthError, UsageError, database_reason
 from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import (
-    Inspection,
     SeedResult,
     check_drift,
     inspect_database,
@@ -49,7 +46,7 @@ from dbsynth.pipeline import (
     write_model,
 )
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON
-from dbsynth.privacy.units import DEFAULT_CAP, lookup_candidates
+from dbsynth.privacy.units import DEFAULT_CAP
 
 __all__ = ["app", "main"]
 
@@ -101,29 +98,6 @@ def parse_rows(values: list[str]) -> tuple[int | None, dict[str, int]]:
     return default, per_table
 
 
-def _inspection_json(ins: Inspection) -> dict[str, Any]:
-    return {
-        "dialect": ins.schema.dialect,
-        "order": list(ins.plan.order),
-        "tables": [{
-            "name": key,
-            "rows": ins.row_counts[key],
-            "primary_key": list(t.primary_key.columns) if t.primary_key else None,
-            "foreign_keys": [{"columns": list(f.columns), "references": f.referred,
-                              "referred_columns": list(f.referred_columns),
-                              "deferrable": f.deferrable} for f in t.foreign_keys],
-            "unique": [list(u.columns) for u in t.uniques],
-            "checks": [c.sqltext for c in t.checks],
-            "partitions": list(t.partitions),
-        } for key in ins.plan.order for t in [ins.schema.table(key)]],
-        "partitions_not_written": list(ins.schema.skipped),
-        "cycles": [list(c) for c in ins.plan.cycles],
-        "deferred": [{"table": d.table, "columns": list(d.fk.columns), "references": d.fk.referred,
-                      "strategy": str(d.strategy)} for d in ins.plan.deferred],
-        "self_references": [{"table": t, "columns": list(f.columns)} for t, f in ins.plan.self_references],
-    }
-
-
 @app.command()
 def inspect(
     url: Annotated[str, typer.Argument(help="Database URL, e.g. postgresql://user@host/db")],
@@ -131,65 +105,11 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Tables in insertion order with row counts, keys, cycles and how they are broken."""
-    ins = inspect_database(url, schemas=schema)
-    if as_json:
-        out.print_json(json.dumps(_inspection_json(ins)))
-        return
-    tbl = RichTable(title=f"{ins.schema.dialect}: {len(ins.plan.order)} tables in insertion order")
-    for col in ("#", "table", "rows", "primary key", "foreign keys"):
-        tbl.add_column(col)
-    for i, key in enumerate(ins.plan.order, 1):
-        t = ins.schema.table(key)
-        fks = "; ".join(f"({', '.join(f.columns)}) → {f.referred}" for f in t.foreign_keys)
-        tbl.add_row(str(i), key, str(ins.row_counts[key]),
-                    ", ".join(t.primary_key.columns) if t.primary_key else "—", fks or "—")
-    out.print(tbl)
-    for d in ins.plan.deferred:
-        out.print(f"cycle broken at {d.describe()}", markup=False)
-    for key, fk in ins.plan.self_references:
-        out.print(f"self-reference {fk.describe(key)}: rows point at earlier rows")
-
-
-def _print_result(result: SeedResult, target: str, *, quiet: bool = False, as_json: bool = False) -> None:
-    if as_json:
-        out.print_json(json.dumps({"target": target, **result.to_json()}))
-    if quiet or as_json:
-        return
-    total = sum(result.rows.values())
-    gen_rate = total / result.generate_seconds if result.generate_seconds else float("inf")
-    write_rate = total / result.write_seconds if result.write_seconds else float("inf")
-    err.print(f"[green]seeded {total:,} rows into {len(result.rows)} tables[/green] of {target}: "
-              f"generated in {result.generate_seconds:.2f}s ({gen_rate:,.0f} rows/s), "
-              f"written in {result.write_seconds:.2f}s ({write_rate:,.0f} rows/s)")
-    unchecked = sorted({u for r in result.reports.values() for u in r.unchecked})
-    if unchecked:
-        err.print(f"[yellow]checked by the database at write time:[/yellow] {'; '.join(unchecked)}")
-    acted = [(t, r) for t, rep in result.reports.items() for r in rep.rows() if r["rejected"] or r["repaired"]]
-    checks = sum(len(rep.checked) for rep in result.reports.values())
-    err.print(f"rules: {checks} checked, {len(acted)} acted on" + ("" if not acted else ": " + "; ".join(
-        f"{t} {r['rule']} ({r['rejected']:,} rejected, {r['resampled']:,} resampled, {r['repaired']:,} repaired"
-        + (f", dropped on {r['dropped']:,} rows" if r["dropped"] else "") + ")"
-        for t, r in acted)), highlight=False)
-
-
-def _with_progress(run: Any, label: str, *, quiet: bool = False, as_json: bool = False,
-                   **kwargs: Any) -> SeedResult:
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True, disable=quiet or as_json) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(stage: str, table: str, n: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=None)
-            bar.update(tasks[stage], advance=1, description=f"{stage} {table} ({n:,} rows)")
-
-        result: SeedResult = run(progress=progress, **kwargs)
-    _print_result(result, label, quiet=quiet, as_json=as_json)
-    return result
+    show.inspection(out, inspect_database(url, schemas=schema), as_json=as_json)
 
 
 def _run_seed(target: str, *, label: str, **kwargs: Any) -> SeedResult:
-    return _with_progress(lambda **kw: seed(target, **kw), label, **kwargs)
+    return show.with_progress(err, out, lambda **kw: seed(target, **kw), label, **kwargs)
 
 
 @app.command("seed")
@@ -242,23 +162,7 @@ def fit_cmd(
     model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, public=public or [], cap=cap,
                       holdout=holdout, seed=seed_)
     model_io.save(model, output)
-    rows = sum(t.rows for t in model.tables.values())
-    acc = model.privacy
-    dp = "no noise (ε = ∞)" if acc is None or epsilon == float("inf") else \
-        f"ε spent {acc.spent_epsilon:.3g} of {epsilon:g}, δ {acc.spent_delta:.2g} of {delta:g}"
-    err.print(f"[green]learned {len(model.tables)} tables ({rows:,} rows)[/green], {dp} → {output}")
-    swamped = [(e.table, e.scale, model.tables[e.table].rows) for e in (model.privacy.entries if model.privacy else [])
-               if e.component == "row count" and e.scale > 0.25 * max(model.tables[e.table].rows, 1)]
-    if swamped:
-        err.print("[yellow]noise swamps the row counts of[/yellow] " + ", ".join(
-            f"{t} (σ ≈ {s:,.0f} rows, ~{n:,} learned)" for t, s, n in swamped)
-            + ": their shape is mostly lost. Mark non-personal lookup tables --public (each private table "
-              "shares the budget and multiplies the rows one person reaches), lower --cap, or raise --epsilon",
-            highlight=False)
-        lookups = [t for t in lookup_candidates(model.schema, model.plan) if t not in model.public]
-        if lookups:
-            err.print("tables with no personal-looking column or parent (check before marking them): "
-                      + " ".join(f"--public {t}" for t in lookups), highlight=False)
+    show.fitted(err, model, epsilon, delta, output)
 
 
 @app.command("rules")
@@ -281,25 +185,7 @@ def privacy_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The privacy ledger of a model file: every release, its mechanism and its budget."""
-    model = model_io.load(model_path)
-    acc = model.privacy
-    if acc is None or acc.epsilon == float("inf"):
-        out.print("no differential privacy: this model was fitted with ε = ∞ (exact statistics)")
-        return
-    if as_json:
-        out.print_json(json.dumps({**acc.to_json(), "public": list(model.public), "cap": model.cap}))
-        return
-    tbl = RichTable(title=f"privacy ledger: (ε={acc.epsilon:g}, δ={acc.delta:g})-DP per privacy unit")
-    for col in ("table", "release", "mechanism", "ρ", "δ", "sensitivity", "noise scale"):
-        tbl.add_column(col)
-    for e in acc.entries:
-        tbl.add_row(e.table, e.component, e.mechanism, f"{e.rho:.3g}", f"{e.delta:.2g}" if e.delta else "",
-                    f"{e.sensitivity:g}", f"{e.scale:.3g}")
-    out.print(tbl)
-    out.print(f"spent: ρ = {acc.spent_rho:.4g} of {acc.total_rho:.4g} → ε = {acc.spent_epsilon:.4g} "
-              f"of {acc.epsilon:g}; δ = {acc.spent_delta:.3g} of {acc.delta:g} ({acc.conversion_delta:g} for "
-              f"ε, the rest by {acc.thresholds} thresholded releases); public tables: "
-              f"{', '.join(model.public) or 'none'}; children per parent capped at {model.cap}")
+    show.ledger(out, model_io.load(model_path), as_json=as_json)
 
 
 @app.command("generate")
@@ -326,7 +212,7 @@ def generate_cmd(
     if default is not None:
         raise UsageError("generate takes --rows TABLE=N (a model knows its own sizes; use --scale)")
     model = model_io.load(model_path)
-    _with_progress(lambda **kw: write_model(model, target, **kw),
+    show.with_progress(err, out, lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate, create_schema=create_schema,
                    to_dir=to_dir, format=format_, locale=locale, config=load_config(config),
@@ -368,33 +254,8 @@ def report_cmd(
     """Fidelity of a synthetic database against the real one (SDMetrics' four properties), and with
     --model the privacy report (exact matches, distance to closest record, membership inference)."""
     rep = report_databases(real, synth, schemas=schema)
-    priv = privacy_databases(real, synth, model_io.load(model_path)) if model_path else None
-    if as_json:
-        doc = rep.to_json()
-        if priv is not None:
-            doc["privacy"] = [asdict(p) for p in priv]
-        out.print_json(json.dumps(doc))
-        return
-    tbl = RichTable(title="fidelity (1.0 = indistinguishable)")
-    for col in ("table", "column shapes", "pair trends"):
-        tbl.add_column(col)
-
-    def fmt(v: float | None) -> str:
-        return "—" if v is None else f"{v:.3f}"
-
-    for t, scores in rep.table_scores().items():
-        tbl.add_row(t, fmt(scores["column_shapes"]), fmt(scores["pair_trends"]))
-    out.print(tbl)
-    for k, v in rep.overall().items():
-        out.print(f"{k}: {fmt(v)}")
-    if priv:
-        ptbl = RichTable(title="privacy (per private table)")
-        for col in ("table", "exact matches", "DCR synthetic", "DCR holdout", "ratio", "MIA AUC"):
-            ptbl.add_column(col)
-        for p in priv:
-            ptbl.add_row(p.table, f"{p.exact_match_rate:.3f}", f"{p.dcr_synthetic:.4f}", f"{p.dcr_holdout:.4f}",
-                         f"{p.dcr_ratio:.2f}", f"{p.mia_auc:.3f}")
-        out.print(ptbl)
+    show.report(out, rep, privacy_databases(real, synth, model_io.load(model_path)) if model_path else None,
+                as_json=as_json)
 
 
 @app.command()
@@ -413,14 +274,7 @@ def demo(
             db.executescript((EXAMPLES / "shop.sql").read_text())
         _run_seed(f"sqlite:///{work}", label=str(out_path), default_rows=rows, seed=seed_)
         shutil.copy(work, out_path)
-    ins = inspect_database(f"sqlite:///{out_path}")
-    tbl = RichTable(title=f"{out_path}: the bundled shop schema, seeded")
-    tbl.add_column("table")
-    tbl.add_column("rows", justify="right")
-    for key in ins.plan.order:
-        tbl.add_row(key, f"{ins.row_counts[key]:,}")
-    out.print(tbl)
-    out.print(f"Look inside: sqlite3 {out_path} 'SELECT * FROM customer LIMIT 5'")
+    show.demo(out, inspect_database(f"sqlite:///{out_path}"), out_path)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

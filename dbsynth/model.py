@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -19,12 +19,14 @@ from dbsynth.errors import UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.graph import Plan, plan
 from dbsynth.privacy.accountant import Accountant
+from dbsynth.rules.invariants import Aggregate, Dependency, Described, Equality, LearnedRule, Order
 from dbsynth.schema.model import Column, Schema, Table
 from dbsynth.semantics import ColumnKind, column_kind, shape_of
 
 __all__ = ["ColumnModel", "Model", "TableModel"]
 
 LENGTH_QUANTILES = 11
+_R = TypeVar("_R", bound=Described)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class ColumnModel:
         return cls(column.name, kind, null, lengths)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TableModel:
     key: str
     rows: int
@@ -61,48 +63,42 @@ class TableModel:
     counts: tuple[tuple[str, str, float], ...]  # (node, child FK, source mean children per row)
     fk_null_rates: dict[str, float]
     null_parent_rate: float = 0.0  # share of rows whose (nullable) primary FK is NULL
-    rules: tuple[str, ...] = ()  # learned invariants, as SQL (see dbsynth.rules.learned)
-    # (column, FK, parent table, parent column): the column copies its parent row's value
-    equalities: tuple[tuple[str, str, str, str], ...] = ()
+    rules: tuple[LearnedRule, ...] = ()  # row-level invariants (see dbsynth.rules.learned)
+    equalities: tuple[Equality, ...] = ()
     rule_notes: tuple[str, ...] = ()  # why rules were not learned (e.g. too much DP noise)
     # (later, earlier): the network learned later - earlier in seconds (see rules.learned.learned_gaps)
     gaps: tuple[tuple[str, str], ...] = ()
-    # (a, b, ((a value, b value), …)): b is derived from a (see rules.learned.functional_dependencies)
-    dependencies: tuple[tuple[str, str, tuple[tuple[Any, Any], ...]], ...] = ()
-    # (column, child table, FK, aggregate): the column is recomputed from the child rows
-    aggregates: tuple[tuple[str, str, str, str], ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()  # the column is recomputed from the child rows
 
     @property
-    def gap_rules(self) -> frozenset[str]:
+    def gap_rules(self) -> frozenset[LearnedRule]:
         """The order rules the gaps stand for: part of the network, never switched off."""
-        return frozenset(f"{hi} {op} {lo}" for hi, lo in self.gaps for op in (">=", ">"))
+        return frozenset(Order(hi, lo, strict) for hi, lo in self.gaps for strict in (False, True))
 
     def describe_rules(self) -> list[str]:
         """The learned rules as ``dbsynth rules`` lists them (and ``disable_learned`` names them)."""
         gaps = self.gap_rules
-        return [f"{r} (learned as a gap)" if r in gaps else r for r in self.rules] + \
-            [f"{c} = {parent}.{p} (through {fid})" for c, fid, parent, p in self.equalities] + \
-            [_dependency(a, b) for a, b, _ in self.dependencies] + \
-            [_aggregate(c, child, expr, fid) for c, child, fid, expr in self.aggregates]
+        return [f"{r.describe()} (learned as a gap)" if r in gaps else r.describe() for r in self.rules] + \
+            [r.describe() for r in self.equalities] + [r.describe() for r in self.dependencies] + \
+            [r.describe() for r in self.aggregates]
 
     def enabled(self, disabled: frozenset[str]) -> TableModel:
         """This table with the learned rules ``disabled`` names left out (see :class:`Config`)."""
         if self.key in disabled:
             return replace(self, rules=tuple(r for r in self.rules if r in self.gap_rules), equalities=(),
                            dependencies=(), aggregates=())
-        return replace(self, rules=tuple(r for r in self.rules if f"{self.key}: {r}" not in disabled),
-                       equalities=tuple(e for e in self.equalities
-                                        if f"{self.key}: {e[0]} = {e[2]}.{e[3]} (through {e[1]})" not in disabled),
-                       dependencies=tuple(d for d in self.dependencies
-                                          if f"{self.key}: {_dependency(d[0], d[1])}" not in disabled),
-                       aggregates=tuple(a for a in self.aggregates
-                                        if f"{self.key}: {_aggregate(a[0], a[1], a[3], a[2])}" not in disabled))
+        def kept(rules: tuple[_R, ...]) -> tuple[_R, ...]:
+            return tuple(r for r in rules if f"{self.key}: {r.describe()}" not in disabled)
+
+        return replace(self, rules=kept(self.rules), equalities=kept(self.equalities),
+                       dependencies=kept(self.dependencies), aggregates=kept(self.aggregates))
 
     def column(self, name: str) -> ColumnModel:
         return next(c for c in self.columns if c.name == name)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Model:
     """A fitted model: the source schema, one :class:`TableModel` per table, and fit parameters."""
 
@@ -136,14 +132,6 @@ class Model:
             raise UsageError(f"{'; '.join(built_in)}: the model learned the gap between these dates, so the "
                              "ordering is part of it; refit on data without it to drop it")
         return replace(self, tables={k: tm.enabled(disabled) for k, tm in self.tables.items()})
-
-
-def _aggregate(column: str, child: str, expr: str, fid: str) -> str:
-    return f"{column} = {expr} over {child} (through {fid})"
-
-
-def _dependency(a: str, b: str) -> str:
-    return f"{a} determines {b} (functional dependency)"
 
 
 def _template(values: pd.Series) -> str:

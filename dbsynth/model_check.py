@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import astuple
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from dbsynth.errors import ModelFileError
 from dbsynth.generators.discretize import Discretizer
 from dbsynth.model import Model, TableModel
 from dbsynth.relational import fk_id
+from dbsynth.rules.invariants import NullWhen, Order
 from dbsynth.schema.model import Schema
 
 __all__ = ["check_model"]
@@ -99,13 +101,17 @@ def _table(tm: TableModel) -> None:
     _require(isinstance(tm.fk_null_rates, dict) and all(_fraction(v) for v in tm.fk_null_rates.values()),
              f"{key}: FK NULL rates")
     _require(_fraction(tm.null_parent_rate), f"{key}: NULL-parent share {tm.null_parent_rate!r}")
-    _require(_strings(tm.context, 2) and _strings(tm.gaps, 2) and _strings(tm.equalities, 4)
-             and _strings(tm.aggregates, 4), f"{key}: context, gaps, equalities or aggregates")
-    _require(all(isinstance(r, str) for r in (*tm.rules, *tm.rule_notes)), f"{key}: rules")
+    _require(_strings(tm.context, 2) and _strings(tm.gaps, 2)
+             and _strings([astuple(r) for r in tm.equalities]) and _strings([astuple(r) for r in tm.aggregates]),
+             f"{key}: context, gaps, equalities or aggregates")
+    _require(all(isinstance(r, str) for r in tm.rule_notes) and all(
+        (isinstance(r, Order) and _strings([(r.later, r.earlier)]) and isinstance(r.strict, bool))
+        or (isinstance(r, NullWhen) and _strings([(r.key, r.column)]) and isinstance(r.null, bool))
+        for r in tm.rules), f"{key}: rules")
     _require(all(isinstance(a, str) and isinstance(b, str) and isinstance(m, float) and math.isfinite(m) and m >= 0
                  for a, b, m in tm.counts), f"{key}: children counts")
-    _require(all(isinstance(a, str) and isinstance(b, str) and all(isinstance(p, tuple) and len(p) == 2 for p in pairs)
-                 for a, b, pairs in tm.dependencies), f"{key}: dependencies")
+    _require(all(_strings([(d.column, d.derived)]) and all(isinstance(p, tuple) and len(p) == 2 for p in d.pairs)
+                 for d in tm.dependencies), f"{key}: dependencies")
     _generator(tm)
 
 

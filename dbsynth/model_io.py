@@ -14,25 +14,30 @@ import json
 import math
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dbsynth import registry
 from dbsynth.errors import DbsynthError, ModelFileError, UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.model_check import check_model
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.relational import fk_id
+from dbsynth.rules.invariants import Aggregate, Dependency, Equality, rule_from_json
 from dbsynth.schema.serialize import fingerprint, schema_from_dict, schema_to_dict
 from dbsynth.semantics import ColumnKind
 
 __all__ = ["FORMAT_VERSION", "check_output", "load", "save"]
 
 FORMAT = "dbsynth-model"
-FORMAT_VERSION = 2  # 2: date gaps (older readers would write the gap seconds as dates); NULL-parent share
+# 2: date gaps (older readers would write the gap seconds as dates); NULL-parent share
+# 3: learned rules as typed data instead of SQL text (formats 1-2 are read by parsing the text)
+FORMAT_VERSION = 3
 
 
 def _default(v: Any) -> Any:
@@ -66,18 +71,18 @@ def save(model: Model, path: str | Path) -> Path:
             "rows": tm.rows,
             "columns": [{"name": c.name, "kind": str(c.kind), "null_rate": c.null_rate, "lengths": list(c.lengths),
                          "shape": c.shape} for c in tm.columns],
-            "generator": tm.generator.to_json(arrays, key),
+            "generator": {"kind": tm.generator.kind, **tm.generator.to_json(arrays, key)},
             "primary": tm.primary,
             "context": [list(c) for c in tm.context],
             "counts": [list(c) for c in tm.counts],
             "fk_null_rates": tm.fk_null_rates,
             "null_parent_rate": tm.null_parent_rate,
-            "rules": list(tm.rules),
-            "equalities": [list(e) for e in tm.equalities],
+            "rules": [r.to_json() for r in tm.rules],
+            "equalities": [[e.column, e.fk, e.parent, e.parent_column] for e in tm.equalities],
             "rule_notes": list(tm.rule_notes),
             "gaps": [list(g) for g in tm.gaps],
-            "dependencies": [[a, b, [list(p) for p in pairs]] for a, b, pairs in tm.dependencies],
-            "aggregates": [list(a) for a in tm.aggregates],
+            "dependencies": [[d.column, d.derived, [list(p) for p in d.pairs]] for d in tm.dependencies],
+            "aggregates": [[a.column, a.child, a.fk, a.expr] for a in tm.aggregates],
         }
     doc = {
         "format": FORMAT,
@@ -146,6 +151,17 @@ def load(path: str | Path) -> Model:
     return model
 
 
+def _generator(kind: str) -> type[BayesNetGenerator]:
+    """The generator class a model file names, through the ``dbsynth.generators`` entry points."""
+    try:
+        cls = registry.load("dbsynth.generators", kind)
+    except DbsynthError as exc:
+        raise ValueError(f"its generator {kind!r} is not installed ({exc})") from None
+    if not (isinstance(cls, type) and issubclass(cls, BayesNetGenerator)):
+        raise ValueError(f"its generator {kind!r} is not a learned network generator")  # the only kind yet
+    return cls
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     if isinstance(exc, KeyError):
@@ -164,25 +180,27 @@ def _model(doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Model:
             key=key, rows=t["rows"],
             columns=tuple(ColumnModel(c["name"], ColumnKind(c["kind"]), c["null_rate"], tuple(c["lengths"]),
                                       c.get("shape")) for c in t["columns"]),
-            generator=BayesNetGenerator.from_json(schema.table(key), t["generator"], arrays),
+            generator=_generator(t["generator"].get("kind", "bayesnet")).from_json(schema.table(key), t["generator"],
+                                                                                 arrays),
             primary=t["primary"],
             context=tuple((a, b) for a, b in t["context"]),
             counts=tuple((a, b, float(m)) for a, b, m in t["counts"]),
             fk_null_rates=t["fk_null_rates"],
             null_parent_rate=t["null_parent_rate"],
-            rules=tuple(t.get("rules", ())),
-            equalities=tuple((a, b, c, d) for a, b, c, d in t.get("equalities", ())),
+            rules=tuple(rule_from_json(r) for r in t.get("rules", ())),
+            equalities=tuple(Equality(a, b, c, d) for a, b, c, d in t.get("equalities", ())),
             rule_notes=tuple(t.get("rule_notes", ())),
             gaps=tuple((a, b) for a, b in t.get("gaps", ())),
-            dependencies=tuple((a, b, tuple((k, v) for k, v in pairs)) for a, b, pairs in t.get("dependencies", ())),
-            aggregates=tuple((a, b, c, d) for a, b, c, d in t.get("aggregates", ())),
+            dependencies=tuple(Dependency(a, b, tuple((k, v) for k, v in pairs))
+                               for a, b, pairs in t.get("dependencies", ())),
+            aggregates=tuple(Aggregate(a, b, c, d) for a, b, c, d in t.get("aggregates", ())),
         )
     if version < 2:  # format 1 stored rows without a parent per parent row
         for tm in tables.values():
             fk = next((f for f in schema.table(tm.key).foreign_keys if fk_id(tm.key, f) == tm.primary), None)
             if fk is not None and tm.null_parent_rate:
                 orphans = tm.null_parent_rate * tables[fk.referred].rows
-                tm.null_parent_rate = min(orphans / max(tm.rows, 1), 0.95)
+                tables[tm.key] = replace(tm, null_parent_rate=min(orphans / max(tm.rows, 1), 0.95))
     params = doc["params"]
     eps = params["epsilon"]
     privacy = doc.get("privacy")

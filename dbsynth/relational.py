@@ -16,7 +16,17 @@ import pandas as pd
 from dbsynth.errors import ConstraintError
 from dbsynth.schema.model import ForeignKey, Table
 
-__all__ = ["KeyRedraw", "assign_foreign_keys", "capacity", "fill_self_reference", "key_pool", "linked_groups"]
+__all__ = [
+    "KeyRedraw",
+    "assign_foreign_keys",
+    "capacity",
+    "children_per_parent",
+    "fill_self_reference",
+    "join_parent",
+    "key_pool",
+    "linked_groups",
+    "parent_positions",
+]
 
 FK_NULL_RATE = 0.1
 
@@ -152,25 +162,34 @@ def fk_id(table: str, fk: ForeignKey) -> str:
     return f"{table}({', '.join(fk.columns)})"
 
 
+def parent_positions(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey) -> np.ndarray:
+    """Each ``child`` row's parent row position in ``parent`` through ``fk``: -1 where the FK is NULL,
+    -2 where no parent row has its key. The one child→parent join every stage builds on (learning's
+    context and rules, the per-person bound, user rules on parent columns, the report). Keys meet as
+    values, not dtypes: an int64 1, a float 1.0 and a Decimal 1 are one key."""
+    cols, refs = list(fk.columns), list(fk.referred_columns)
+    left = child.loc[:, cols].astype(object)
+    left.columns = refs
+    right = parent.loc[:, refs].astype(object).assign(__pos=np.arange(len(parent))).drop_duplicates(subset=refs)
+    pos = left.merge(right, how="left", on=refs)["__pos"].to_numpy(dtype=float)
+    out = np.where(np.isnan(pos), -2, pos).astype(np.int64)
+    out[child.loc[:, cols].isna().any(axis=1).to_numpy()] = -1
+    return out
+
+
+def join_parent(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey,
+                columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The parent row (``columns``, default all) of every ``child`` row, aligned with ``child``'s
+    rows (index 0…n-1); NaN where the FK is NULL or points at no row."""
+    pos = parent_positions(child, parent, fk)
+    cols = parent.loc[:, list(parent.columns if columns is None else columns)].reset_index(drop=True)
+    return cols.reindex(np.where(pos >= 0, pos, -1)).reset_index(drop=True)
+
+
 def children_per_parent(parent: pd.DataFrame, child: pd.DataFrame, fk: ForeignKey) -> np.ndarray:
     """For each row of ``parent``, how many ``child`` rows reference it through ``fk``."""
-    keys = child.loc[:, list(fk.columns)].dropna()
-    keys.columns = list(fk.referred_columns)
-    counts = keys.value_counts(sort=False).rename("n").reset_index()
-    ref = parent.loc[:, list(fk.referred_columns)].copy()
-    for c in fk.referred_columns:  # join on values, not on dtypes that happen to differ
-        ref[c] = ref[c].astype(object).map(_key_value)
-        counts[c] = counts[c].astype(object).map(_key_value)
-    merged = ref.merge(counts, how="left", on=list(fk.referred_columns))
-    return merged["n"].fillna(0).to_numpy(dtype=np.int64)
-
-
-def _key_value(v: object) -> object:
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
+    pos = parent_positions(child, parent, fk)
+    return np.bincount(pos[pos >= 0], minlength=len(parent)).astype(np.int64)
 
 
 def degree_assignment(targets: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,14 +1,22 @@
 """The one interface every per-table generator implements (schema-only, Bayesian network, neural).
 
 Public ``fit``/``sample`` validate their arguments and call ``_fit``/``_sample`` (SDV's template
-methods), so each generator only writes the part that differs.
+methods), so each generator only writes the part that differs. Generators are found through the
+``dbsynth.generators`` entry points under their :attr:`TableGenerator.kind`; a model file names each
+table's kind, and loading it looks the class up there (a plugin's model files load like ours).
+
+``sample`` takes the parent attributes already lined up with the rows to make (``parent_context``,
+one row per generated row) rather than parent rows and a count per parent: which parent each row
+gets is decided before the generator runs, by the loop (the parent's own count nodes, ``--rows``,
+the share of rows without a parent), and the same generator then serves resampling a few failing
+rows with their own parents.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,6 +29,8 @@ __all__ = ["TableGenerator"]
 
 class TableGenerator(ABC):
     """Makes the values of one table's own (non-foreign-key) columns."""
+
+    kind: ClassVar[str]  # its entry-point name in the ``dbsynth.generators`` group
 
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -53,3 +63,12 @@ class TableGenerator(ABC):
     @abstractmethod
     def _sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str],
                 parent_context: pd.DataFrame | None) -> pd.DataFrame: ...
+
+    def to_json(self, arrays: dict[str, np.ndarray], prefix: str) -> dict[str, Any]:
+        """What a model file stores of the fitted generator: JSON, with numpy arrays put in
+        ``arrays`` under keys starting with ``prefix`` (never pickle)."""
+        raise UsageError(f"{self.table.key}: the {self.kind} generator learns nothing to save")
+
+    @classmethod
+    def from_json(cls, table: Table, data: dict[str, Any], arrays: dict[str, np.ndarray]) -> TableGenerator:
+        raise UsageError(f"the {cls.kind} generator cannot be loaded from a model file")

@@ -28,10 +28,11 @@ import pandas as pd
 from dbsynth.errors import DbsynthError
 from dbsynth.generators.base import TableGenerator
 from dbsynth.generators.discretize import Discretizer, fit_discretizer
+from dbsynth.generators.dp_domain import dp_discretizer
 from dbsynth.generators.values import type_range
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import gaussian_sigma
-from dbsynth.privacy.release import dp_cpt, dp_discretizer, mi_sensitivity, pick
+from dbsynth.privacy.release import dp_cpt, mi_sensitivity, pick
 from dbsynth.schema.model import Table
 
 __all__ = ["BayesNet", "BayesNetGenerator", "Node", "mutual_information", "needs_domain", "structure_picks"]
@@ -100,67 +101,18 @@ class BayesNet:
         made by the exponential mechanism and every such CPT comes from noisy counts; ``n_public`` is
         the (noisy) row count the sensitivities use."""
         n = len(next(iter(codes.values()))) if codes else 0
-        n_cfg = n if n_public is None else n_public
-        names_all = list(codes)
-        pair = {(a, b): mutual_information(codes[a], cards[a], [codes[b]], [cards[b]])
-                for a in names_all for b in names_all if a != b}
+        search = _Search.of(codes, cards, context, k, budget, n if n_public is None else n_public)
         placed = [Node(c, cards[c]) for c in context]
-
-        def delta(nodes: tuple[str, ...]) -> float:
-            return max((budget.node_sensitivity.get(x, 0.0) for x in nodes), default=0.0) if budget else 0.0
-
-        # under DP the exact nodes (a public table's own columns beside its private children counts)
-        # are placed first, with exact parents only: then only the private nodes split the structure
-        # and CPT shares, and all of both is spent (public tables spent 35-65% of theirs)
-        todo = sorted((c for c in codes if c not in context), key=lambda c: delta((c,)) > 0)  # stable
-        exact = [c for c in todo if budget is not None and delta((c,)) == 0]
-        private = [c for c in todo if c not in exact]  # every node without a budget
-        parts = len(private)
-        picks = structure_picks(len(context) + len(exact), len(private))
-
-        def useful(x: str, parents: tuple[str, ...], configs: int) -> bool:
-            """θ-usefulness (PrivBayes): a noisy CPT is worth having only while each cell can expect
-            several times more rows than its noise; otherwise fewer parents are better."""
-            if budget is None or delta((x, *parents)) == 0:
-                return True
-            sigma = gaussian_sigma(delta((x, *parents)), budget.part("cpt", parts))
-            return n_cfg / (configs * cards[x]) >= THETA * sigma
-
+        todo = [c for c in search.order if c not in context]
         if not placed and todo:
-            if budget is not None and not exact and any(budget.private(x) for x in todo):
-                first = todo[int(budget.rng.integers(len(todo)))]
-            else:  # start from the node that shares most information with the others
-                pool = exact or todo
-                first = max(pool, key=lambda c: sum(pair[(c, o)] for o in pool if o != c))
-            placed.append(_node(first, (), codes, cards, budget, delta((first,)), parts, first in not_null))
+            first = search.first(todo)
+            placed.append(search.node(first, (), first in not_null))
             todo.remove(first)
         while todo:
             names = [p.name for p in placed]
-            options: list[tuple[float, str, tuple[str, ...]]] = []
-            phase = [c for c in todo if c in exact] or todo  # the exact nodes first, among themselves
-            for x in phase:
-                if x in exact:  # exact parents only, chosen exactly
-                    ranked = sorted((-pair[(x, p)], p) for p in names if delta((p,)) == 0)
-                    candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]]
-                else:
-                    ranked = sorted((-pair[(x, p)], p) for p in names)
-                    candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]] if budget is None else names
-                options.append((0.0, x, ()))
-                for size in range(1, min(k, len(candidates)) + 1):
-                    for parents in itertools.combinations(candidates, size):
-                        configs = int(np.prod([cards[p] for p in parents]))
-                        if configs > MAX_PARENT_CONFIGS or configs > max(n_cfg, 64) or not useful(x, parents, configs):
-                            continue
-                        mi = pair[(x, parents[0])] if size == 1 else mutual_information(
-                            codes[x], cards[x], [codes[p] for p in parents], [cards[p] for p in parents])
-                        options.append((mi, x, tuple(parents)))
-            sens = max(delta((x, *ps)) for _, x, ps in options) * mi_sensitivity(n_cfg)
-            if budget is not None and sens > 0:
-                chosen = options[pick([o[0] for o in options], sens, budget, f"structure {options[0][1]}…", picks)]
-            else:
-                chosen = max(options, key=lambda o: o[0])
-            _, x, parents = chosen
-            placed.append(_node(x, parents, codes, cards, budget, delta((x, *parents)), parts, x in not_null))
+            phase = [c for c in todo if c in search.exact] or todo  # the exact nodes first, among themselves
+            _, x, parents = search.choose([o for x in phase for o in search.options(x, names)])
+            placed.append(search.node(x, parents, x in not_null))
             todo.remove(x)
         return cls(placed)
 
@@ -196,6 +148,93 @@ class BayesNet:
     def from_json(cls, data: list[dict[str, Any]], arrays: dict[str, np.ndarray]) -> BayesNet:
         return cls([Node(d["name"], d["cardinality"], tuple(d["parents"]),
                          None if d["cpt"] is None else arrays[d["cpt"]]) for d in data])
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One table's structure search: pairwise mutual information, the nodes' sensitivities and, under
+    DP, the shares of the structure and CPT parts.
+
+    Under DP the exact nodes (a public table's own columns beside its private children counts) are
+    placed first, with exact parents only: then only the private nodes split the structure and CPT
+    shares, and all of both is spent (public tables spent 35-65% of theirs)."""
+
+    codes: dict[str, np.ndarray]
+    cards: dict[str, int]
+    k: int
+    budget: TableBudget | None
+    n_cfg: int  # the (noisy) row count sensitivities and usefulness use
+    pair: dict[tuple[str, str], float]
+    order: list[str]  # exact nodes first (stable)
+    exact: frozenset[str]
+    parts: int  # private nodes: the CPT part is split between them
+    picks: int  # structure choices: the structure part is split between them
+
+    @classmethod
+    def of(cls, codes: dict[str, np.ndarray], cards: dict[str, int], context: tuple[str, ...], k: int,
+           budget: TableBudget | None, n_cfg: int) -> _Search:
+        names = list(codes)
+        pair = {(a, b): mutual_information(codes[a], cards[a], [codes[b]], [cards[b]])
+                for a in names for b in names if a != b}
+        sens = {c: budget.node_sensitivity.get(c, 0.0) if budget else 0.0 for c in names}
+        order = sorted(names, key=lambda c: sens[c] > 0)
+        exact = frozenset(c for c in order if c not in context and budget is not None and sens[c] == 0)
+        private = [c for c in order if c not in context and c not in exact]
+        return cls(codes, cards, k, budget, n_cfg, pair, order, exact, len(private),
+                   structure_picks(len(context) + len(exact), len(private)))
+
+    def delta(self, nodes: tuple[str, ...]) -> float:
+        if self.budget is None:
+            return 0.0
+        return max((self.budget.node_sensitivity.get(x, 0.0) for x in nodes), default=0.0)
+
+    def useful(self, x: str, parents: tuple[str, ...], configs: int) -> bool:
+        """θ-usefulness (PrivBayes): a noisy CPT is worth having only while each cell can expect
+        several times more rows than its noise; otherwise fewer parents are better."""
+        if self.budget is None or self.delta((x, *parents)) == 0:
+            return True
+        sigma = gaussian_sigma(self.delta((x, *parents)), self.budget.part("cpt", self.parts))
+        return self.n_cfg / (configs * self.cards[x]) >= THETA * sigma
+
+    def first(self, todo: list[str]) -> str:
+        """The first node without context: at random under DP (no exact node to start from), else the
+        one that shares most information with the others."""
+        budget = self.budget
+        if budget is not None and not self.exact and any(budget.private(x) for x in todo):
+            return todo[int(budget.rng.integers(len(todo)))]
+        pool = [c for c in todo if c in self.exact] or todo
+        return max(pool, key=lambda c: sum(self.pair[(c, o)] for o in pool if o != c))
+
+    def options(self, x: str, placed: list[str]) -> list[tuple[float, str, tuple[str, ...]]]:
+        """(score, node, parents) for every parent set of ``x`` among the ``placed`` nodes worth a CPT."""
+        if x in self.exact:  # exact parents only, chosen exactly
+            ranked = sorted((-self.pair[(x, p)], p) for p in placed if self.delta((p,)) == 0)
+            candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]]
+        else:
+            ranked = sorted((-self.pair[(x, p)], p) for p in placed)
+            candidates = [p for _, p in ranked[:CANDIDATE_PARENTS]] if self.budget is None else placed
+        out: list[tuple[float, str, tuple[str, ...]]] = [(0.0, x, ())]
+        for size in range(1, min(self.k, len(candidates)) + 1):
+            for parents in itertools.combinations(candidates, size):
+                configs = int(np.prod([self.cards[p] for p in parents]))
+                too_many = configs > MAX_PARENT_CONFIGS or configs > max(self.n_cfg, 64)
+                if too_many or not self.useful(x, parents, configs):
+                    continue
+                mi = self.pair[(x, parents[0])] if size == 1 else mutual_information(
+                    self.codes[x], self.cards[x], [self.codes[p] for p in parents], [self.cards[p] for p in parents])
+                out.append((mi, x, tuple(parents)))
+        return out
+
+    def choose(self, options: list[tuple[float, str, tuple[str, ...]]]) -> tuple[float, str, tuple[str, ...]]:
+        """The best option, or under DP one drawn by the exponential mechanism."""
+        sens = max(self.delta((x, *ps)) for _, x, ps in options) * mi_sensitivity(self.n_cfg)
+        if self.budget is not None and sens > 0:
+            return options[pick([o[0] for o in options], sens, self.budget, f"structure {options[0][1]}…", self.picks)]
+        return max(options, key=lambda o: o[0])
+
+    def node(self, name: str, parents: tuple[str, ...], not_null: bool) -> Node:
+        return _node(name, parents, self.codes, self.cards, self.budget, self.delta((name, *parents)), self.parts,
+                     not_null)
 
 
 def _node(name: str, parents: tuple[str, ...], codes: dict[str, np.ndarray], cards: dict[str, int],
@@ -262,6 +301,8 @@ class BayesNetGenerator(TableGenerator):
     counts. ``context`` maps context node names (``^col``) to the parent's discretisers: at fit and
     sample time their values come in ``context``/``parent_context`` frames.
     """
+
+    kind = "bayesnet"
 
     def __init__(self, table: Table, *, units: Mapping[str, str | None],
                  context: Mapping[str, Discretizer] | None = None, k: int = 2,

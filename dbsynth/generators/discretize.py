@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.numbers import as_numbers
+from dbsynth.schema.model import Column, TypeKind
+from dbsynth.semantics import ColumnKind
 
-__all__ = ["Discretizer", "fit_discretizer"]
+__all__ = ["Discretizer", "fit_discretizer", "numeric_unit"]
 
 MAX_BINS = 20
 EXACT_VALUES = 20
@@ -166,3 +168,19 @@ def _restore(v: float, unit: str) -> Any:
     if unit.startswith("decimal:"):
         return round(float(v), int(unit.split(":")[1]))
     return float(v)
+
+
+def numeric_unit(col: Column, kind: ColumnKind) -> str | None:
+    """How a learned column is discretised: ``None`` for categories, else the decoding unit."""
+    t = col.type
+    if kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN, ColumnKind.CONSTANT):
+        return None
+    if t.kind is TypeKind.INTEGER:
+        return "int"
+    if t.kind is TypeKind.DECIMAL:
+        return f"decimal:{t.scale if t.scale is not None else 2}"
+    if t.kind is TypeKind.DATE:
+        return "date"
+    if t.kind is TypeKind.DATETIME:
+        return "datetime_tz" if t.timezone else "datetime"
+    return "float"

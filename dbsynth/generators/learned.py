@@ -21,7 +21,7 @@ from dbsynth.config import Config, UserRule
 from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
-from dbsynth.model import ColumnModel, Model, TableModel, _aggregate
+from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.relational import (
     KeyRedraw,
     degree_assignment,
@@ -67,12 +67,13 @@ class LearnedSource:
 
     def rules(self, table: Table) -> list[Predicate]:
         names = [c.name for c in table.columns]
-        return [replace(compile_check(f"learned: {rule}", rule, dialect="postgresql", columns=names), learned=True)
+        return [replace(compile_check(f"learned: {rule.describe()}", rule.to_sql(), dialect="postgresql",
+                                      columns=names), learned=True)
                 for rule in self.tables[table.key].rules]
 
     def aggregates(self) -> tuple[UserRule, ...]:
-        return tuple(UserRule(k, f"learned: {_aggregate(c, child, expr, fid)}", None, column=c, aggregate=expr,
-                              child=child) for k, tm in self.tables.items() for c, child, fid, expr in tm.aggregates)
+        return tuple(UserRule(k, f"learned: {a.describe()}", None, column=a.column, aggregate=a.expr, child=a.child)
+                     for k, tm in self.tables.items() for a in tm.aggregates)
 
     def _size(self, table: Table, tm: TableModel, done: Mapping[str, Generated], rng: np.random.Generator
               ) -> tuple[int, np.ndarray | None, ForeignKey | None]:
@@ -117,10 +118,11 @@ class LearnedSource:
         for hi, lo in tm.gaps:
             if hi in learned and lo in learned:
                 learned[hi] = add_gap(learned[lo], learned[hi], whole_days=hi in days)
-        for a, b, pairs in tm.dependencies:  # b follows a, as in every source row
+        for dep in tm.dependencies:  # b follows a, as in every source row
+            a, b = dep.column, dep.derived
             if a in learned and b in learned:
-                derived = learned[a].map(dict(pairs))
-                known = learned[a].isin([k for k, _ in pairs]).to_numpy()
+                derived = learned[a].map(dict(dep.pairs))
+                known = learned[a].isin([k for k, _ in dep.pairs]).to_numpy()
                 learned[b] = pd.Series(np.where(known, derived.astype(object), learned[b].astype(object)),
                                        index=learned[b].index)
         child_counts: dict[str, np.ndarray] = {}  # children per generated row, per child FK
@@ -128,6 +130,30 @@ class LearnedSource:
             drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
             child_counts[child] = match_total(drawn, round(mean * n))
         return learned, child_counts
+
+    def _own_columns(self, table: Table, tm: TableModel, n: int, learned: dict[str, pd.Series],
+                     preds: list[Predicate], rng: np.random.Generator) -> tuple[pd.DataFrame, SchemaOnlyGenerator]:
+        """The table's own columns: the network's released ones, the rest from the schema (text
+        shaped like the source's lengths and formats); and the schema generator that made them."""
+        unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
+        # nor a private table's free text: a vocabulary (country names) could hand back a value only a
+        # few source rows hold
+        if not math.isinf(self.model.epsilon) and table.key not in self.model.public:
+            unreleased |= {cm.name for cm in tm.columns if cm.kind is ColumnKind.TEXT}
+        gen = SchemaOnlyGenerator(table, predicates=preds, providers=self.providers,
+                                  null_rates={cm.name: cm.null_rate for cm in tm.columns}, plain=unreleased)
+        others = [c for c in gen.columns if c not in learned]
+        frame = gen.sample(n, rng=rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
+        for name, values in learned.items():
+            frame[name] = values.to_numpy()
+        for cm in tm.columns:
+            if cm.name in gen.formatted:  # generated to their format: no reshaping
+                continue
+            if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
+                frame[cm.name] = _shape_text(frame[cm.name], cm, table, rng)
+            elif cm.name in frame.columns and cm.kind is ColumnKind.SHAPE and cm.shape:
+                frame[cm.name] = from_shape(cm.shape, frame[cm.name], rng)
+        return frame, gen
 
     def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
              predicates: list[Predicate]) -> Drawn:
@@ -139,28 +165,11 @@ class LearnedSource:
         context = None
         if primary is not None and parent_idx is not None and tm.context:
             pframe = done[primary.referred].frame
-            context = pd.DataFrame(index=pd.RangeIndex(n))
-            for node, pcol in tm.context:
-                context[node] = _take(pframe[pcol], parent_idx).to_numpy()
+            context = pd.DataFrame({node: _take(pframe[pcol], parent_idx).to_numpy() for node, pcol in tm.context},
+                                   index=pd.RangeIndex(n))
         learned, child_counts = self._network(table, tm, n, context, net_rng)
         days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
-        unreleased = frozenset(c for c in tm.generator.units if not c.startswith("#") and not tm.generator.released(c))
-        if not math.isinf(self.model.epsilon) and key not in self.model.public:  # nor a private table's free text: a
-            # vocabulary (country names) could hand back a value only a few source rows hold
-            unreleased |= {cm.name for cm in tm.columns if cm.kind is ColumnKind.TEXT}
-        gen = SchemaOnlyGenerator(table, predicates=preds, providers=self.providers,
-                                  null_rates={cm.name: cm.null_rate for cm in tm.columns}, plain=unreleased)
-        others = [c for c in gen.columns if c not in learned]
-        frame = gen.sample(n, rng=own_rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
-        for name, values in learned.items():
-            frame[name] = values.to_numpy()
-        for cm in tm.columns:
-            if cm.name in gen.formatted:  # generated to their format: no reshaping
-                continue
-            if cm.name in frame.columns and cm.kind in (ColumnKind.TEXT, ColumnKind.PII, ColumnKind.OTHER):
-                frame[cm.name] = _shape_text(frame[cm.name], cm, table, own_rng)
-            elif cm.name in frame.columns and cm.kind is ColumnKind.SHAPE and cm.shape:
-                frame[cm.name] = from_shape(cm.shape, frame[cm.name], own_rng)
+        frame, gen = self._own_columns(table, tm, n, learned, preds, own_rng)
         seq = sequence_key(table)
         if seq is not None:
             frame[seq] = np.arange(1, n + 1, dtype=np.int64)
@@ -193,7 +202,7 @@ class LearnedSource:
             return values
 
         # copied from the parent row (learned equalities) or tied by a dependency: never resampled alone
-        fixed = {e[0] for e in tm.equalities} | {c for a, b, _ in tm.dependencies for c in (a, b)}
+        fixed = {e.column for e in tm.equalities} | {c for d in tm.dependencies for c in (d.column, d.derived)}
         return Drawn(frame, resample, [c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed],
                      fix_rng, child_counts)
 
@@ -228,9 +237,9 @@ class LearnedSource:
                     idx = np.where(rng.random(n) < tm.fk_null_rates[fid], -1, idx)
             assigned[fid] = idx
             _put_keys(frame, fk, parent.frame, idx)
-            for col, via, _, pcol in tm.equalities:  # learned: this column is a copy of the parent's
-                if via == fid and col in frame.columns:
-                    frame[col] = _take(parent.frame[pcol], idx).to_numpy()
+            for eq in tm.equalities:  # learned: this column is a copy of the parent's
+                if eq.fk == fid and eq.column in frame.columns:
+                    frame[eq.column] = _take(parent.frame[eq.parent_column], idx).to_numpy()
         for group in linked_groups(table, [fk for fk in table.foreign_keys if fk_id(key, fk) in assigned]):
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, assigned, done, rng)

@@ -56,6 +56,8 @@ def own_columns(table: Table) -> tuple[Column, ...]:
 class SchemaOnlyGenerator(TableGenerator):
     """Type- and name-driven values; ``predicates`` are the table's compiled CHECKs."""
 
+    kind = "schema_only"
+
     def __init__(self, table: Table, *, predicates: Sequence[Predicate] = (),
                  providers: Providers | None = None, null_rates: Mapping[str, float] | None = None,
                  plain: frozenset[str] = frozenset()) -> None:

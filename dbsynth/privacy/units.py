@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.graph import Plan
+from dbsynth.relational import parent_positions
 from dbsynth.schema.model import ForeignKey, Schema
 
 __all__ = ["DEFAULT_CAP", "bound_units", "holdout_mask", "lookup_candidates", "root_contributions"]
@@ -91,7 +92,7 @@ def bound_units(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], 
         mine: dict[str, np.ndarray] = {key: np.arange(len(frame))} if not fks else {}
         keep = np.ones(len(frame), dtype=bool)
         for fk in fks:
-            pos = _parent_positions(frame, out[fk.referred], fk)
+            pos = parent_positions(frame, out[fk.referred], fk)
             keep &= pos != -2  # the parent row was dropped
             for root, person in owners[fk.referred].items():
                 theirs = np.where(pos >= 0, person[np.maximum(pos, 0)], -1) if len(person) else np.full(len(frame), -1)
@@ -103,19 +104,6 @@ def bound_units(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], 
         kept = _capped(schema, plan, key, frame, private, cap, rng)
         out[key] = frame[kept].reset_index(drop=True)
         owners[key] = {root: person[kept] for root, person in mine.items()}
-    return out
-
-
-def _parent_positions(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey) -> np.ndarray:
-    """Each child row's parent row position in ``parent``: -1 where the FK is NULL, -2 where no
-    parent row has its key."""
-    cols, refs = list(fk.columns), list(fk.referred_columns)
-    left = child.loc[:, cols].astype(object)
-    left.columns = refs
-    right = parent.loc[:, refs].astype(object).assign(_pos=np.arange(len(parent))).drop_duplicates(subset=refs)
-    pos = left.merge(right, how="left", on=refs)["_pos"].to_numpy(dtype=float)
-    out = np.where(np.isnan(pos), -2, pos).astype(np.int64)
-    out[child.loc[:, cols].isna().any(axis=1).to_numpy()] = -1
     return out
 
 

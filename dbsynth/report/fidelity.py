@@ -21,8 +21,8 @@ import pandas as pd
 from scipy import stats
 
 from dbsynth.numbers import as_numbers
-from dbsynth.relational import children_per_parent, fk_id
-from dbsynth.schema.model import Schema, Table
+from dbsynth.relational import children_per_parent, fk_id, join_parent
+from dbsynth.schema.model import ForeignKey, Schema, Table
 from dbsynth.semantics import ColumnKind, column_kind
 
 __all__ = ["FidelityReport", "fidelity_report", "ks_similarity", "tvd_similarity"]
@@ -158,14 +158,7 @@ def fidelity_report(schema: Schema, real: Mapping[str, pd.DataFrame], synth: Map
     return rep
 
 
-def _join(child: pd.DataFrame, parent: pd.DataFrame, fk: Any) -> pd.DataFrame:
-    left = child.copy()
-    right = parent.loc[:, list(fk.referred_columns) + [c for c in parent.columns if c not in fk.referred_columns]]
-    right = right.rename(columns={c: "^" + c for c in parent.columns if c not in fk.referred_columns})
-    right = right.rename(columns=dict(zip(fk.referred_columns, fk.columns, strict=True)))
-    for c in fk.columns:
-        left[c] = left[c].astype(object)
-        right[c] = right[c].astype(object)
-    overlap = [c for c in right.columns if c in left.columns and c not in fk.columns]
-    right = right.drop(columns=overlap)
-    return left.merge(right, how="left", on=list(fk.columns))
+def _join(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey) -> pd.DataFrame:
+    """``child`` with its parent row's other columns as ``^column``."""
+    others = [c for c in parent.columns if c not in fk.referred_columns]
+    return pd.concat([child.reset_index(drop=True), join_parent(child, parent, fk, others).add_prefix("^")], axis=1)

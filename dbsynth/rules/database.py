@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
+from dbsynth.copy_text import to_text
 from dbsynth.rules.checks import Predicate
 from dbsynth.schema.model import Table
 from dbsynth.schema.reflect import has_table
-from dbsynth.sinks.base import to_text
 
 __all__ = ["DatabaseChecker", "DatabasePredicate"]
 

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 from sqlglot import exp
 
-from dbsynth.rules.checks import Predicate, like_to_regex, similar_to_regex, strip
+from dbsynth.rules.checks import Predicate
+from dbsynth.rules.sql_eval import like_to_regex, similar_to_regex, strip
 
 __all__ = ["ColumnDomain", "Order", "Window", "column_domains", "order_pairs", "windows"]
 

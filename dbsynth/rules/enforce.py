@@ -138,23 +138,10 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
         report.checked[label] = report.checked.get(label, 0) + len(frame)
     for round_ in range(MAX_ROUNDS + 1):
         _swap_orders(frame, checks, free, report)
-        todo: dict[str, np.ndarray] = {}
-        failing: list[tuple[str, np.ndarray, tuple[str, ...]]] = []
-        for p in checks:
-            bad = p.violations(frame)
-            if bad.any():
-                failing.append((f"CHECK {p.label}", bad, tuple(sorted(p.columns))))
-        for cols in uniques:
-            sub = frame.loc[:, list(cols)]
-            bad = (sub.duplicated(keep="first") & sub.notna().all(axis=1)).to_numpy()
-            if bad.any():
-                failing.append((f"UNIQUE ({', '.join(cols)})", bad, cols))
-        for c in required:
-            bad = frame[c].isna().to_numpy()
-            if bad.any():
-                failing.append((f"NOT NULL {c}", bad, (c,)))
+        failing = _failing(frame, checks, uniques, required)
         if not failing:
             return frame
+        todo: dict[str, np.ndarray] = {}
         for label, bad, cols in failing:
             report.rejected[label] = report.rejected.get(label, 0) + int(bad.sum())
             predicate = next((p for p in checks if f"CHECK {p.label}" == label), None)
@@ -172,24 +159,55 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
                             else f"still failing after {MAX_ROUNDS} rounds")
                 continue
             if not fixable or round_ == MAX_ROUNDS:
-                sample = frame.loc[bad, list(cols)].head(3).to_dict("records")
-                why = ("none of its columns can be regenerated" if not fixable
-                       else f"still failing after {MAX_ROUNDS} rounds of resampling")
-                raise ConstraintError(
-                    f"{table}: {int(bad.sum())} generated rows violate {label} on column(s) "
-                    f"{', '.join(cols)}; {why}. Failing rows, e.g. {sample}. Check that the "
-                    "constraint is satisfiable, or relax it")
+                raise _unfixable(table, frame, label, bad, cols, fixable)
             report.resampled[label] = report.resampled.get(label, 0) + int(bad.sum())
             for c in fixable:
                 todo[c] = todo[c] | bad if c in todo else bad
         if round_ == MAX_ROUNDS:  # every rule still failing was a learned one, now dropped
             return frame
-        for c, rows in todo.items():
-            values = resample(c, rows, rng, frame)
-            col = frame[c]
-            if col.dtype.kind == "M":
-                values = pd.to_datetime(values, utc=getattr(col.dtype, "tz", None) is not None).astype(col.dtype)
-            elif col.dtype.kind in "iufb" and values.isna().any():
-                frame[c] = col.astype(object)
-            frame.loc[rows, c] = values.to_numpy()
+        _resample(frame, todo, resample, rng)
     raise AssertionError("unreachable: the last round either returns or raises")
+
+
+def _failing(frame: pd.DataFrame, checks: Sequence[Predicate], uniques: Sequence[tuple[str, ...]],
+             required: Sequence[str]) -> list[tuple[str, np.ndarray, tuple[str, ...]]]:
+    """(label, rows, columns) of every constraint some row breaks: CHECKs, UNIQUE sets (the first
+    copy of a key is kept; NULLs never clash), NOT NULL."""
+    failing: list[tuple[str, np.ndarray, tuple[str, ...]]] = []
+    for p in checks:
+        bad = p.violations(frame)
+        if bad.any():
+            failing.append((f"CHECK {p.label}", bad, tuple(sorted(p.columns))))
+    for cols in uniques:
+        sub = frame.loc[:, list(cols)]
+        bad = (sub.duplicated(keep="first") & sub.notna().all(axis=1)).to_numpy()
+        if bad.any():
+            failing.append((f"UNIQUE ({', '.join(cols)})", bad, cols))
+    for c in required:
+        bad = frame[c].isna().to_numpy()
+        if bad.any():
+            failing.append((f"NOT NULL {c}", bad, (c,)))
+    return failing
+
+
+def _unfixable(table: str, frame: pd.DataFrame, label: str, bad: np.ndarray, cols: tuple[str, ...],
+               fixable: list[str]) -> ConstraintError:
+    sample = frame.loc[bad, list(cols)].head(3).to_dict("records")
+    why = ("none of its columns can be regenerated" if not fixable
+           else f"still failing after {MAX_ROUNDS} rounds of resampling")
+    return ConstraintError(
+        f"{table}: {int(bad.sum())} generated rows violate {label} on column(s) {', '.join(cols)}; {why}. "
+        f"Failing rows, e.g. {sample}. Check that the constraint is satisfiable, or relax it")
+
+
+def _resample(frame: pd.DataFrame, todo: dict[str, np.ndarray], resample: Resampler,
+              rng: np.random.Generator) -> None:
+    """New values for the failing rows of each column, in place, kept in the column's dtype."""
+    for c, rows in todo.items():
+        values = resample(c, rows, rng, frame)
+        col = frame[c]
+        if col.dtype.kind == "M":
+            values = pd.to_datetime(values, utc=getattr(col.dtype, "tz", None) is not None).astype(col.dtype)
+        elif col.dtype.kind in "iufb" and values.isna().any():
+            frame[c] = col.astype(object)
+        frame.loc[rows, c] = values.to_numpy()

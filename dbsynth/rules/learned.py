@@ -2,8 +2,9 @@
 
 Order between two numeric or datetime columns of one table (``return_date >= rental_date``) and
 equality of a child column with its parent's (``invoice_line.unit_price = track.unit_price``). They
-are stored in the model as SQL text, listed by ``dbsynth rules``, and enforced at generation like
-CHECK constraints (with the swap repair for orderings).
+are typed data (:mod:`dbsynth.rules.invariants`), stored as such in the model file, listed by
+``dbsynth rules`` and enforced at generation like CHECK constraints (with the swap repair for
+orderings).
 
 Under differential privacy a rule is a statistic of the data, released through the table's budget:
 the candidates are fixed by the schema alone (same-kind column pairs, at most :data:`MAX_DP_PAIRS`;
@@ -15,16 +16,14 @@ break it, and a rule is kept when that count is within three noise standard devi
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dbsynth.numbers import as_numbers, is_datetime_like
-from dbsynth.rules.checks import sql_literal
-from dbsynth.schema.model import unquote_identifier
+from dbsynth.rules.invariants import LearnedRule, NullWhen, Order, quote
 
 __all__ = [
     "MAX_DP_PAIRS",
@@ -45,10 +44,7 @@ MAX_DP_PAIRS = 6
 NoisyCount = Callable[[float, str], float]
 
 
-_ORDER = re.compile(r'^("(?:[^"]|"")+"|\w+) >=? ("(?:[^"]|"")+"|\w+)$')
-
-
-def learned_gaps(rules: list[str], columns: set[str]) -> list[tuple[str, str]]:
+def learned_gaps(rules: Sequence[LearnedRule], columns: set[str]) -> list[tuple[str, str]]:
     """``(later, earlier)`` date columns whose ordering is learned as the gap between them, the way
     SDV's Inequality constraint does: the model learns ``return_date - rental_date`` (seconds, never
     negative) instead of ``return_date``, and generation adds it back — so the ordering holds by
@@ -57,10 +53,9 @@ def learned_gaps(rules: list[str], columns: set[str]) -> list[tuple[str, str]]:
     that is not itself one."""
     out: list[tuple[str, str]] = []
     for rule in rules:
-        m = _ORDER.match(rule)
-        if not m:
+        if not isinstance(rule, Order):
             continue
-        hi, lo = unquote_identifier(m.group(1)), unquote_identifier(m.group(2))
+        hi, lo = rule.later, rule.earlier
         taken = {c for pair in out for c in pair}
         if hi in columns and lo in columns and hi not in taken and lo not in {h for h, _ in out}:
             out.append((hi, lo))
@@ -81,17 +76,13 @@ def add_gap(earlier: pd.Series, seconds: pd.Series, *, whole_days: bool = False)
     return out.dt.floor("D") if whole_days else out
 
 
-def _quote(name: str) -> str:
-    return name if name.isidentifier() and name.islower() else '"' + name.replace('"', '""') + '"'
-
-
-def order_rules(frame: pd.DataFrame, columns: list[str], *, min_rows: int = 20) -> list[str]:
+def order_rules(frame: pd.DataFrame, columns: list[str], *, min_rows: int = 20) -> list[LearnedRule]:
     """``b >= a`` (or ``b > a``) for every pair of ``columns`` of the same kind (dates with dates,
     numbers with numbers) ordered that way in every row where both are set — when at least
     ``min_rows`` such rows exist and the two columns' ranges overlap, so that the rule says more
     than their marginals already do (``length > rental_rate`` holds only because minutes exceed
     dollars)."""
-    rules = []
+    rules: list[LearnedRule] = []
     values = {c: as_numbers(frame[c], unit="us") for c in columns}
     dated = {c: is_datetime_like(frame[c]) for c in columns}
     for a, b in itertools.combinations(columns, 2):
@@ -104,8 +95,7 @@ def order_rules(frame: pd.DataFrame, columns: list[str], *, min_rows: int = 20) 
         dx, dy = x[both], y[both]
         for lo, hi, lo_v, hi_v in ((a, b, dx, dy), (b, a, dy, dx)):
             if (hi_v >= lo_v).all() and (hi_v > lo_v).any() and hi_v.min() <= lo_v.max():
-                op = ">" if (hi_v > lo_v).all() else ">="
-                rules.append(f"{_quote(hi)} {op} {_quote(lo)}")
+                rules.append(Order(hi, lo, strict=bool((hi_v > lo_v).all())))
                 break
     return rules
 
@@ -144,10 +134,10 @@ def order_candidates(dated: Mapping[str, bool]) -> list[tuple[str, str]]:
 
 
 def dp_order_rules(frame: pd.DataFrame, pairs: list[tuple[str, str]], count: NoisyCount, threshold: float,
-                   ranges: Mapping[str, tuple[float, float]]) -> list[str]:
+                   ranges: Mapping[str, tuple[float, float]]) -> list[LearnedRule]:
     """``b >= a`` where the noisy number of rows with ``a > b`` is at most ``threshold`` and the noisy
     number with ``b > a`` above it (the rule says something), and the released ranges overlap."""
-    rules = []
+    rules: list[LearnedRule] = []
     for a, b in pairs:
         x, y = as_numbers(frame[a], unit="us"), as_numbers(frame[b], unit="us")
         over = {(a, b): count(float(np.sum(x > y)), f"rule test {a} > {b}"),
@@ -155,7 +145,7 @@ def dp_order_rules(frame: pd.DataFrame, pairs: list[tuple[str, str]], count: Noi
         for lo, hi in ((a, b), (b, a)):
             overlap = lo not in ranges or hi not in ranges or ranges[hi][0] <= ranges[lo][1]
             if over[(lo, hi)] <= threshold < over[(hi, lo)] and overlap:
-                rules.append(f"{_quote(hi)} >= {_quote(lo)}")
+                rules.append(Order(hi, lo))
     return rules
 
 
@@ -177,12 +167,12 @@ MAX_NULL_RULES = 10  # per table
 
 
 def null_rules(frame: pd.DataFrame, categories: list[str], nullable: list[str], *, min_rows: int = 20,
-               max_values: int = 30) -> list[str]:
+               max_values: int = 30) -> list[LearnedRule]:
     """Conditional nullness: ``k NOT IN (v, …) OR c IS NOT NULL`` (``k = v`` ⇒ ``c`` set) when ``c``
     is set in every one of at least ``min_rows`` rows with ``k = v`` but NULL in some other rows — a
     shipped order has a ship date — and ``… OR c IS NULL`` the other way round. ``k`` is a category
     column with at most ``max_values`` values; at most :data:`MAX_NULL_RULES` rules per table."""
-    rules: list[str] = []
+    rules: list[LearnedRule] = []
     for c in nullable:
         null = frame[c].isna()
         if not null.any() or null.all():
@@ -197,8 +187,8 @@ def null_rules(frame: pd.DataFrame, categories: list[str], nullable: list[str], 
                     sides["NOT NULL" if share == 0.0 else "NULL"].append(v)
             for side, values in sides.items():
                 if values:
-                    listed = ", ".join(sql_literal(v) for v in sorted(values, key=str))
-                    rules.append(f"{_quote(k)} NOT IN ({listed}) OR {_quote(c)} IS {side}")
+                    plain = tuple(v.item() if isinstance(v, np.generic) else v for v in sorted(values, key=str))
+                    rules.append(NullWhen(k, plain, c, side == "NULL"))
             if len(rules) >= MAX_NULL_RULES:
                 return rules[:MAX_NULL_RULES]
     return rules
@@ -259,9 +249,9 @@ def aggregate_rules(parent: pd.DataFrame, child: pd.DataFrame, parent_cols: list
     candidates: dict[str, np.ndarray] = {"count(*)": np.ones(len(child))}
     values = {c: pd.to_numeric(child[c], errors="coerce").to_numpy(dtype=float) for c in child_cols}
     for c in child_cols:
-        candidates[f"sum({_quote(c)})"] = values[c]
+        candidates[f"sum({quote(c)})"] = values[c]
     for a, b in itertools.combinations(child_cols, 2):
-        candidates[f"sum({_quote(a)} * {_quote(b)})"] = values[a] * values[b]
+        candidates[f"sum({quote(a)} * {quote(b)})"] = values[a] * values[b]
     sums = pd.concat([key.reset_index(drop=True), pd.DataFrame(candidates)], axis=1) \
         .groupby(referred, dropna=True).sum()
     index = pd.MultiIndex.from_frame(parent.loc[:, referred].astype(object)) if len(referred) > 1 \

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from dbsynth.config import Config
 from dbsynth.errors import UsageError
+from dbsynth.relational import join_parent
 from dbsynth.rules.checks import Predicate, compile_check, evaluate
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema.model import ForeignKey, Schema, Table, TypeKind
@@ -74,17 +75,9 @@ def attach_parents(frame: pd.DataFrame, needs: dict[ForeignKey, list[str]], pare
                    ) -> pd.DataFrame:
     """``frame`` with the needed parent columns joined as ``__parent__<column>``, row order kept."""
     for fk, cols in needs.items():
-        parent = parents[fk.referred]
-        right = parent.loc[:, list(fk.referred_columns) + cols].copy()
-        right.columns = [f"__key{i}" for i in range(len(fk.columns))] + [PARENT + c for c in cols]
-        left = frame.loc[:, list(fk.columns)].copy()
-        left.columns = [f"__key{i}" for i in range(len(fk.columns))]
-        for c in left.columns:
-            left[c] = left[c].astype(object)
-            right[c] = right[c].astype(object)
-        joined = left.merge(right.drop_duplicates(list(left.columns)), how="left", on=list(left.columns))
+        joined = join_parent(frame, parents[fk.referred], fk, cols)
         for c in cols:
-            frame[PARENT + c] = joined[PARENT + c].to_numpy()
+            frame[PARENT + c] = joined[c].to_numpy()
     return frame
 
 

@@ -127,13 +127,7 @@ def _reflect_schema(
         for p in partitions:
             pk_ = (None if p.schema == default else p.schema, p.name)
             fk_list += [_fk(f, p.schema, default) for f in insp.get_foreign_keys(pk_[1], schema=pk_[0])]
-        raw_checks = (mysql.check_constraints(conn, sch, name) if conn.dialect.name in ("mysql", "mariadb")
-                      else cks.get(k, []))
-        checks = [Check(c.get("name"), c["sqltext"]) for c in raw_checks] + dom_checks
-        if partitions:
-            bound = pg.partition_check(partitions[0].parent_key, [p.bound for p in partitions])
-            if bound:
-                checks.append(Check(f"{name}_partition_bounds", bound, origin="partition"))
+        checks = _checks(conn, sch, name, cks.get(k, []), partitions) + dom_checks
         pk = pks.get(k) or {}
         fields = {c.column: c.columns for c in composites}
 
@@ -154,6 +148,19 @@ def _reflect_schema(
             composites=tuple(composites),
         ))
     return out
+
+
+def _checks(conn: Connection, sch: str | None, name: str, reflected: list[dict[str, Any]],
+            partitions: list[pg.PartitionInfo]) -> list[Check]:
+    """The table's CHECKs (MySQL/MariaDB read from information_schema), and a partitioned table's
+    partition bounds as one more."""
+    raw = mysql.check_constraints(conn, sch, name) if conn.dialect.name in ("mysql", "mariadb") else reflected
+    checks = [Check(c.get("name"), c["sqltext"]) for c in raw]
+    if partitions:
+        bound = pg.partition_check(partitions[0].parent_key, [p.bound for p in partitions])
+        if bound:
+            checks.append(Check(f"{name}_partition_bounds", bound, origin="partition"))
+    return checks
 
 
 def _columns(

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from dbsynth.copy_text import to_text
 from dbsynth.errors import TargetNotEmptyError, UsageError
 from dbsynth.graph import BreakStrategy, Plan
 from dbsynth.schema.model import Schema, Table
-from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, to_text, written_columns
+from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, written_columns
 
 __all__ = ["FORMATS", "CsvSink", "FileSink", "check_format"]
 

@@ -22,10 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from dbsynth.copy_text import to_text
 from dbsynth.errors import DbsynthError, WriteError, database_reason
 from dbsynth.graph import Plan
 from dbsynth.schema.model import Schema, Table
-from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, to_text, written_columns
+from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, written_columns
 from dbsynth.sinks.target import (
     check_tables_exist,
     create_schema,

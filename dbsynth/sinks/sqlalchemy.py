@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -87,6 +88,13 @@ def _check_foreign_keys(conn: Connection, schema: Schema, plan: Plan) -> None:
                                  "load; nothing was written")
 
 
+@dataclass
+class _Stage:
+    """What the write is doing now, for the one-line error when the database refuses it."""
+
+    now: str = "the target"
+
+
 class SqlAlchemySink(Sink):
     """Writes through SQLAlchemy Core inserts (SQLite, MySQL, MariaDB)."""
 
@@ -109,7 +117,7 @@ class SqlAlchemySink(Sink):
         start = time.perf_counter()
         dialect = self.engine.dialect.name
         created = False
-        current = "the target"
+        stage = _Stage()
         try:
             with self.engine.connect() as conn:
                 if dialect == "sqlite":
@@ -127,7 +135,7 @@ class SqlAlchemySink(Sink):
                     if busy and not options.truncate:
                         raise not_empty_error(busy)
                     if busy:
-                        current = f"{', '.join(busy)} (emptying for --truncate)"
+                        stage.now = f"{', '.join(busy)} (emptying for --truncate)"
                         self._truncate(conn, schema, plan)
                     after_load = any(d.strategy is BreakStrategy.CHECKED_AFTER_LOAD for d in plan.deferred)
                     if dialect == "sqlite" and (after_load or any(
@@ -136,26 +144,9 @@ class SqlAlchemySink(Sink):
                     checks_off = after_load and dialect in ("mysql", "mariadb")
                     if checks_off:  # as mysqldump output loads; every FK is validated below
                         conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
-                    later = {d.table: d for d in plan.deferred
-                             if d.strategy is BreakStrategy.NULL_THEN_UPDATE}
-                    for key in plan.order:
-                        current = key
-                        table = schema.table(key)
-                        frame = frames[key]
-                        cols = written_columns(table, frame)
-                        nulled = set(later[key].fk.columns) if key in later else set()
-                        rows = _records(table, frame, cols, dialect, nulled)
-                        stmt = sa_table(table, [c.name for c in cols]).insert()
-                        for i in range(0, len(rows), options.batch_size):
-                            conn.execute(stmt, rows[i:i + options.batch_size])
-                        if progress:
-                            progress(key, len(frame))
-                    for key, edge in later.items():
-                        current = f"{key} (deferred {', '.join(edge.fk.columns)})"
-                        self._update(conn, schema.table(key), frames[key], list(edge.fk.columns),
-                                     dialect, options.batch_size)
+                    self._load(conn, schema, plan, frames, options, progress, stage)
                     if checks_off:
-                        current = "the foreign-key check after the load"
+                        stage.now = "the foreign-key check after the load"
                         _check_foreign_keys(conn, schema, plan)
                         conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
                     for key in plan.order:
@@ -166,8 +157,30 @@ class SqlAlchemySink(Sink):
         except DBAPIError as exc:
             self._drop_created(schema, created)
             reason = lock_wait(self.engine, exc, [schema.table(k) for k in plan.order]) or database_reason(exc)
-            raise WriteError(f"writing {current} failed, nothing was written: {reason}") from exc
+            raise WriteError(f"writing {stage.now} failed, nothing was written: {reason}") from exc
         return WriteReport({k: len(frames[k]) for k in plan.order}, time.perf_counter() - start)
+
+    def _load(self, conn: Connection, schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame],
+              options: WriteOptions, progress: Progress | None, stage: _Stage) -> None:
+        """Insert every table in plan order (batched executemany), then fill the cycle-breaking FK
+        columns that were written NULL."""
+        dialect = conn.dialect.name
+        later = {d.table: d for d in plan.deferred if d.strategy is BreakStrategy.NULL_THEN_UPDATE}
+        for key in plan.order:
+            stage.now = key
+            table = schema.table(key)
+            frame = frames[key]
+            cols = written_columns(table, frame)
+            nulled = set(later[key].fk.columns) if key in later else set()
+            rows = _records(table, frame, cols, dialect, nulled)
+            stmt = sa_table(table, [c.name for c in cols]).insert()
+            for i in range(0, len(rows), options.batch_size):
+                conn.execute(stmt, rows[i:i + options.batch_size])
+            if progress:
+                progress(key, len(frame))
+        for key, edge in later.items():
+            stage.now = f"{key} (deferred {', '.join(edge.fk.columns)})"
+            self._update(conn, schema.table(key), frames[key], list(edge.fk.columns), dialect, options.batch_size)
 
     def _update(self, conn: Connection, table: Table, frame: pd.DataFrame, cols: list[str],
                 dialect: str, batch: int) -> None:

@@ -60,9 +60,9 @@ class PostgresTemplate:
         self.base = server.base("postgresql")
         self.template, self.work = f"dbsynth_tpl_{key}_{worker}", f"dbsynth_{key}_{worker}"
         self.clones: list[str] = []
-        with self._admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{self.template}"')
+        template = self._janitor(self.template, as_template=True)
+        template.drop()  # left over by a run that was killed
+        template.init()
 
         def run_ddl(sql: str) -> None:
             with psycopg.connect(dbname=self.template, autocommit=True, **self.conninfo) as conn:
@@ -88,22 +88,24 @@ class PostgresTemplate:
                               for n in names]
         self.conn: Any = None
 
-    def _admin(self) -> Any:
-        import psycopg
+    def _janitor(self, name: str, *, template: str | None = None, as_template: bool = False) -> Any:
+        """pytest-postgresql's janitor for database ``name``: it creates (from ``template``) and drops
+        databases, ending other sessions first."""
+        from pytest_postgresql.janitor import DatabaseJanitor
 
-        return psycopg.connect(dbname=self.maintenance, autocommit=True, **self.conninfo)
+        return DatabaseJanitor(dbname=name, template_dbname=template, as_template=as_template,
+                               maintenance_dbname=self.maintenance, **self.conninfo)
 
     def clone(self, name: str) -> str:
-        with self._admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        clone = self._janitor(name, template=self.template)
+        clone.drop()
+        clone.init()
         self.clones.append(name)
         return self.base + name
 
     def drop(self, name: str) -> None:
         """Drop a clone made by :meth:`clone`."""
-        with self._admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._janitor(name).drop()
         self.clones.remove(name)
 
     def checkout(self) -> str:
@@ -125,8 +127,7 @@ class PostgresTemplate:
         except Exception:
             self.conn.close()
             self.conn = None
-            with self._admin() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.work}" WITH (FORCE)')
+            self._janitor(self.work).drop()
             raise
 
     def _refill(self) -> None:
@@ -153,6 +154,6 @@ class PostgresTemplate:
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
-        with self._admin() as admin:
-            for name in [*self.clones, self.template]:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in self.clones:
+            self._janitor(name).drop()
+        self._janitor(self.template, as_template=True).drop()

@@ -17,6 +17,7 @@ from dbsynth.connect import create_engine
 from dbsynth.errors import DbsynthError
 from dbsynth.pipeline import report_databases
 from dbsynth.relational import children_per_parent
+from dbsynth.rules.invariants import Equality, NullWhen, Order
 from dbsynth.semantics import ColumnKind, key_columns
 from tests.conftest import DATASETS, SCHEMAS, chinook_ddl, model_strings, read_frames
 
@@ -189,7 +190,7 @@ def test_learned_order_rule_is_listed_and_holds(source_databases: dict[str, str]
     from tests.integration.test_cli_errors import dbsynth as run
 
     model = dbsynth.fit(source_databases["pagila"], epsilon=math.inf)
-    assert "return_date > rental_date" in model.tables["rental"].rules
+    assert Order("return_date", "rental_date", strict=True) in model.tables["rental"].rules
     assert not model.tables["film"].rules  # minutes exceed dollars, but that is no rule
     rental = dbsynth.sample(model, seed=6, scale=0.5)["rental"]
     both = rental["return_date"].notna()
@@ -201,7 +202,8 @@ def test_learned_order_rule_is_listed_and_holds(source_databases: dict[str, str]
 
 def test_learned_cross_table_equality_holds(source_databases: dict[str, str]) -> None:
     model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
-    assert ("unit_price", "invoice_line(track_id)", "track", "unit_price") in model.tables["invoice_line"].equalities
+    assert Equality("unit_price", "invoice_line(track_id)", "track", "unit_price") in \
+        model.tables["invoice_line"].equalities
     assert "unit_price = track.unit_price (through invoice_line(track_id))" in \
         model.tables["invoice_line"].describe_rules()
     frames = dbsynth.sample(model, seed=8)
@@ -235,7 +237,7 @@ def test_conditional_nullness_learned_and_copies_kept(source_databases: dict[str
     """Chinook's invoices have a billing state exactly for some countries: the rule is learned, holds
     in the output, and enforcing it never breaks a value copied from the customer row."""
     model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
-    rule = "billing_country NOT IN ('Brazil', 'Canada', 'USA') OR billing_state IS NOT NULL"
+    rule = NullWhen("billing_country", ("Brazil", "Canada", "USA"), "billing_state", null=False)
     assert rule in model.tables["invoice"].rules
     frames = dbsynth.sample(model, seed=4)
     invoice = frames["invoice"]
@@ -249,10 +251,33 @@ def test_learned_aggregate_recomputes_the_parent(source_databases: dict[str, str
     """Chinook's invoice totals are the sums of their lines: learned, and the generated totals are
     recomputed from the generated lines (invoices without lines total 0)."""
     model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
-    assert [(c, child) for c, child, _, _ in model.tables["invoice"].aggregates] == [("total", "invoice_line")]
+    assert [(a.column, a.child) for a in model.tables["invoice"].aggregates] == [("total", "invoice_line")]
     frames = dbsynth.sample(model, seed=5)
     lines = frames["invoice_line"]
     sums = (pd.to_numeric(lines["unit_price"]) * pd.to_numeric(lines["quantity"])).groupby(lines["invoice_id"]).sum()
     totals = pd.to_numeric(frames["invoice"].set_index("invoice_id")["total"])
     assert len(sums) > 300 and (totals.reindex(sums.index) - sums).abs().max() < 0.005
     assert (totals.drop(sums.index) == 0).all()
+
+
+def test_model_files_of_format_2_still_load(source_databases: dict[str, str], tmp_path: Path) -> None:
+    """Format 2 stored learned rules as SQL text and named no generator kind: such a file, written
+    from a fitted Chinook model, loads with the same typed rules and generates the same rows."""
+    model = dbsynth.fit(source_databases["chinook"], epsilon=math.inf)
+    path = dbsynth.save(model, tmp_path / "new.dbsynth")
+    with zipfile.ZipFile(path) as z:
+        doc, arrays = json.loads(z.read("model.json")), z.read("arrays.npz")
+    doc["version"] = 2
+    for key, t in doc["tables"].items():
+        t["rules"] = [r.to_sql() for r in model.tables[key].rules]
+        del t["generator"]["kind"]
+    old = tmp_path / "format2.dbsynth"
+    with zipfile.ZipFile(old, "w") as z:
+        z.writestr("model.json", json.dumps(doc))
+        z.writestr("arrays.npz", arrays)
+    loaded = dbsynth.load(old)
+    assert sum(len(tm.rules) for tm in loaded.tables.values()) >= 3
+    assert {k: tm.rules for k, tm in loaded.tables.items()} == {k: tm.rules for k, tm in model.tables.items()}
+    a, b = dbsynth.sample(loaded, seed=3), dbsynth.sample(model, seed=3)
+    for key in a:
+        pd.testing.assert_frame_equal(a[key], b[key])

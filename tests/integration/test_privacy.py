@@ -12,6 +12,7 @@ import pytest
 
 import dbsynth
 from dbsynth.pipeline import privacy_databases
+from dbsynth.rules.invariants import Order
 from dbsynth.schema.model import TypeKind
 from tests.conftest import DATASETS, chinook_ddl, model_strings, read_frames
 
@@ -129,7 +130,7 @@ def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], t
     # all of it spent: public tables' exact columns no longer take shares of the structure and CPT
     # parts that only their private children counts use (4.85 of 5 was spent before)
     assert model.privacy is not None and 0.99 * 5.0 <= model.privacy.spent_epsilon <= 5.0
-    assert "return_date >= rental_date" in model.tables["rental"].rules
+    assert Order("return_date", "rental_date") in model.tables["rental"].rules
     tests = [e for e in model.privacy.entries if e.component.startswith("rule test")]
     assert {e.table for e in tests} == {"rental"} and all(e.sensitivity == 5 for e in tests)
     rental = dbsynth.sample(model, seed=3)["rental"]
@@ -187,7 +188,7 @@ def test_null_rates_of_learned_columns_come_from_the_network(source_databases: d
     """Under DP a learned column's NULL rate (used when its domain held nothing to release) is the
     NULL-state share of the released network, not the source's exact share (Chinook's 49 of 59
     customers without a company were stored as 0.8305 in the model file)."""
-    from dbsynth.learn import LEARNED
+    from dbsynth.fit_table import LEARNED
 
     model = dbsynth.fit(source_databases["pagila"], epsilon=5.0, public=PAGILA_PUBLIC, seed=1)
     real = read_frames(source_databases["pagila"])

@@ -69,8 +69,8 @@ def test_date_domain_releases_no_empty_cells() -> None:
     import numpy as np
     import pandas as pd
 
+    from dbsynth.generators.dp_domain import dp_discretizer
     from dbsynth.privacy.budget import TableBudget
-    from dbsynth.privacy.release import dp_discretizer
 
     dates = pd.Series(pd.date_range("2010-01-01", periods=50, freq="D"))
     start, end = pd.Timestamp("2010-01-01").timestamp(), pd.Timestamp("2010-04-01").timestamp()
@@ -89,8 +89,8 @@ def test_decimal_domain_keeps_repeated_prices() -> None:
     import numpy as np
     import pandas as pd
 
+    from dbsynth.generators.dp_domain import dp_discretizer
     from dbsynth.privacy.budget import TableBudget
-    from dbsynth.privacy.release import dp_discretizer
 
     prices = pd.Series([0.99] * 2000 + [1.99] * 300)
     budget = TableBudget(Accountant(5.0, 1e-6), "t", 0.05, {"p": 5.0}, np.random.default_rng(3))
@@ -105,13 +105,13 @@ def test_swamped_rates_are_zero() -> None:
     """A NULL rate whose noisy count lies within 2σ of none is 0 (post-processing): clipping at 0
     alone gave a random rate in one fit of two where σ swamps the rows (60 rows, σ > 50). Over 400
     fits at most 20 keep a rate (2.3% expected). A count far above the noise keeps its rate."""
-    from dbsynth.learn import _Scalars
     from dbsynth.privacy.budget import TableBudget
+    from dbsynth.privacy.release import ScalarShare
 
     kept = 0
     for seed in range(400):
         budget = TableBudget(Accountant(1.0, 1e-6), "t", 1e-4, {"c": 1.0}, np.random.default_rng(seed))
-        scalars = _Scalars(budget, 1.0, 3)
+        scalars = ScalarShare(budget, 1.0, 3)
         assert scalars.sigma > 50
         kept += scalars.rate(0, 60, "nulls a") > 0
         assert scalars.rate(50_000, 100_000, "nulls b") == pytest.approx(0.5, abs=5 * scalars.sigma / 100_000)
@@ -171,8 +171,8 @@ def test_number_domains_stay_inside_the_type() -> None:
     some do."""
     import pandas as pd
 
+    from dbsynth.generators.dp_domain import dp_discretizer
     from dbsynth.privacy.budget import TableBudget
-    from dbsynth.privacy.release import dp_discretizer
 
     values = pd.Series(np.arange(100) % 50 + 60)
     outside = {True: 0, False: 0}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dbsynth.generators.regex import Unsupported, matching
-from dbsynth.rules.checks import like_to_regex, similar_to_regex
+from dbsynth.rules.sql_eval import like_to_regex, similar_to_regex
 
 PATTERNS = [r"^[A-Z]{3}-[0-9]{4}$", r"^(ab|cd)+x?$", r"\d{2,5}", r"^[^0-9]{3}$", r"^[a-z0-9._]+@[a-z]+\.(com|org)$",
             r"^\w+\s\w*$", r"^(?:[A-F0-9]{2}:){5}[A-F0-9]{2}$", like_to_regex("EU-%_"),

@@ -1,0 +1,396 @@
+"""One table's fit, in stages over one frozen :class:`FitContext`: the network's nodes (own columns
+and children-per-parent counts), the parent context, the table's share of ρ split between its parts,
+the network itself, NULL rates, count means and the learned rules. :mod:`dbsynth.learn` orchestrates
+(profiles, row counts, the budget split between tables) and calls :func:`fit_table` parents first.
+
+Every stage reads the context and what earlier stages returned; none mutates them. The stages draw
+noise from the one generator of the fit in a fixed order (date rules, network, NULL rates, other
+rules), so a model is the same for the same seed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.generators.bayesnet import BayesNetGenerator, mutual_information, needs_domain, structure_picks
+from dbsynth.generators.discretize import numeric_unit
+from dbsynth.graph import Plan
+from dbsynth.model import ColumnModel, TableModel
+from dbsynth.privacy.accountant import Accountant
+from dbsynth.privacy.budget import TableBudget
+from dbsynth.privacy.release import ScalarShare
+from dbsynth.relational import children_per_parent, fk_id, join_parent
+from dbsynth.rules.invariants import Aggregate, Dependency, Equality, LearnedRule
+from dbsynth.rules.learned import (
+    aggregate_rules,
+    dp_equality_rules,
+    dp_order_rules,
+    equality_rules,
+    functional_dependencies,
+    gap_seconds,
+    learned_gaps,
+    null_rules,
+    order_candidates,
+    order_rules,
+)
+from dbsynth.schema import Schema
+from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
+from dbsynth.semantics import ColumnKind, key_columns
+
+__all__ = ["LEARNED", "FitContext", "fit_table"]
+
+RULE_TOLERANCE = 0.1  # a DP rule test is run only when 3σ of its count is under 10% of the table's rows
+LEARNED = {ColumnKind.CATEGORICAL, ColumnKind.NUMERIC, ColumnKind.DATETIME, ColumnKind.BOOLEAN,
+           ColumnKind.CONSTANT}
+MAX_CONTEXT = 3
+MAX_NULL_PARENT = 0.95  # a (noisy) share of rows without their primary parent is kept below this
+PUBLIC_COUNT_BOUND = 50
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What every table's fit reads: the bounded source rows, the plan and the privacy set-up."""
+
+    schema: Schema
+    plan: Plan
+    frames: Mapping[str, pd.DataFrame]
+    children: Mapping[str, Sequence[tuple[str, ForeignKey]]]  # table → (child table, FK) pairs
+    delta_of: Mapping[str, int]  # private table → Δ, the most rows one person adds
+    accountant: Accountant
+    cap: int
+    k: int
+    rng: np.random.Generator
+
+    def count_sensitivity(self, key: str, child_key: str, fk: ForeignKey) -> float:
+        """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
+
+        Removing a unit removes up to Δ(key) rows of ``key`` (when private). Its rows of ``child_key``
+        that hang under *other* units' ``key`` rows change up to Δ(child) counts by one bin each:
+        √(2·Δ(child)) — which only happens when the child reaches a private table other than through
+        this FK, or when ``key`` itself is public."""
+        own = float(self.delta_of.get(key, 0))
+        if child_key not in self.delta_of:
+            return own
+        other = any(f.referred in self.delta_of and f.referred != key and not self.plan.is_deferred(child_key, f)
+                    for f in self.schema.table(child_key).foreign_keys if f is not fk)
+        spill = math.sqrt(2.0 * self.delta_of[child_key]) if (other or key not in self.delta_of) else 0.0
+        return own + spill
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    """A table's network nodes before fitting: the frame they are read from (own columns plus a
+    ``#fk`` children-per-parent count per child FK), how each is discretised (``units``) and its
+    sensitivity (0: exact)."""
+
+    frame: pd.DataFrame
+    units: dict[str, str | None]
+    sens: dict[str, float]
+    counts: tuple[tuple[str, str, ForeignKey], ...]  # (node, child table, child FK)
+    labels: dict[str, tuple[object, ...]]
+
+
+@dataclass(frozen=True)
+class _Tests:
+    """The rule candidates a table tests, and the parent context a DP fit chooses from the schema."""
+
+    rule_fks: tuple[ForeignKey, ...]
+    order_pairs: tuple[tuple[str, str], ...]
+    equal_pairs: tuple[tuple[ForeignKey, str], ...]
+    dp_context: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    rules: tuple[LearnedRule, ...] = ()
+    equalities: tuple[Equality, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()
+
+
+def fit_table(ctx: FitContext, key: str, cols: list[ColumnModel], parents: Mapping[str, TableModel], rho: float,
+              n_rows: float) -> TableModel:
+    """The model of table ``key`` from its profiled columns ``cols``, its parents' models, its share
+    ``rho`` of the budget (0: exact) and its (noisy) row count ``n_rows``."""
+    table = ctx.schema.table(key)
+    private = key in ctx.delta_of
+    own_delta = float(ctx.delta_of.get(key, 0))
+    primary = primary_fk(ctx.schema, ctx.plan, table, ctx.frames, ctx.delta_of)
+    nodes = _nodes(ctx, table, cols)
+    tests = _tests(ctx, table, cols, parents, primary, dp=rho > 0)
+    has_context = primary is not None and (private or len(nodes.frame) > 0)  # under DP even an empty table
+    if has_context:
+        nodes.sens.update({"^" + pc: own_delta for pc in tests.dp_context})
+    budget = TableBudget(ctx.accountant, key, rho, nodes.sens, ctx.rng) if rho > 0 else None
+    scalars, tests, notes = _scalar_share(table, cols, nodes, tests, budget, own_delta if private else None, n_rows)
+    threshold = 3 * scalars.sigma
+    dates = _dates(cols)
+    date_rules = dp_order_rules(nodes.frame, [p for p in tests.order_pairs if p[0] in dates], scalars.count,
+                                threshold, {}) if private else order_rules(nodes.frame, dates)
+    nodes, gaps = _with_gaps(table, nodes, date_rules)
+    gen, context = _network(ctx, table, nodes, parents, primary if has_context else None, budget,
+                            tests.dp_context, n_rows)
+    if private:  # NULL rates: noisy counts for generated columns, the network's for learned ones
+        shares = gen.null_shares()  # text lengths are not released
+        cols = [replace(c, null_rate=shares.get(c.name, 0.0)) if c.kind in LEARNED else
+                replace(c, lengths=(), null_rate=scalars.rate(nodes.frame[c.name].isna().sum(), n_rows,
+                                                              f"nulls {c.name}")
+                        if table.column(c.name).nullable else 0.0)
+                for c in cols]
+    fk_nulls = _fk_null_rates(table, nodes.frame, scalars if private else None, n_rows)
+    null_parent_rate = min(fk_nulls[fk_id(key, primary)], MAX_NULL_PARENT) if has_context and primary else 0.0
+    if private:  # each candidate rule costs one noisy count (see dbsynth.rules.learned)
+        rules = _dp_rules(ctx, table, nodes.frame, gen, tests, scalars, date_rules, dates)
+    else:  # conditional nullness is learned from exact data only: under DP the network's NULL states carry it
+        rules = _exact_rules(ctx, table, cols, parents, tests, date_rules)
+    return TableModel(
+        key=key, rows=round(n_rows), columns=tuple(cols), generator=gen,
+        primary=None if primary is None else fk_id(key, primary), context=context,
+        counts=_count_means(ctx, nodes, budget, n_rows), fk_null_rates=fk_nulls, null_parent_rate=null_parent_rate,
+        rules=rules.rules, equalities=rules.equalities, rule_notes=notes, gaps=tuple(gaps),
+        dependencies=rules.dependencies, aggregates=rules.aggregates)
+
+
+def primary_fk(schema: Schema, the_plan: Plan, table: Table, frames: Mapping[str, pd.DataFrame],
+               private: Collection[str] = ()) -> ForeignKey | None:
+    """The FK whose referenced rows drive this table's row count: the one that covers the most
+    distinct parent rows (rental → inventory, invoice_line → invoice, track → album). Under
+    differential privacy a private parent comes first (then counts stay inside one privacy unit) and
+    the choice ignores the data."""
+    best: tuple[int, int, int, ForeignKey] | None = None
+    for i, fk in enumerate(table.foreign_keys):
+        if fk.referred == table.key or fk.referred not in schema or the_plan.is_deferred(table.key, fk):
+            continue
+        same_unit = 1 if fk.referred in private else 0
+        coverage = 0 if private else len(frames[table.key].loc[:, list(fk.columns)].dropna().drop_duplicates())
+        if best is None or (same_unit, coverage, -i) > best[:3]:
+            best = (same_unit, coverage, -i, fk)
+    return None if best is None else best[3]
+
+
+def _learned_names(cols: Sequence[ColumnModel]) -> list[str]:
+    """Columns the network learns that vary (a constant has nothing to tell)."""
+    return [c.name for c in cols if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
+
+
+def _dates(cols: Sequence[ColumnModel]) -> list[str]:
+    return [c.name for c in cols if c.kind is ColumnKind.DATETIME]
+
+
+def _ordered(cols: Sequence[ColumnModel]) -> dict[str, bool]:
+    """Numeric and date columns (→ is a date), the candidates for order rules."""
+    return {c.name: c.kind is ColumnKind.DATETIME for c in cols if c.kind in (ColumnKind.NUMERIC, ColumnKind.DATETIME)}
+
+
+def _nodes(ctx: FitContext, table: Table, cols: Sequence[ColumnModel]) -> _Nodes:
+    """Own learned columns, then one count node per child FK. A private count is bounded: by the cap
+    when this table is private (children were capped per parent), else by PUBLIC_COUNT_BOUND; exact
+    counts keep their values."""
+    frame = ctx.frames[table.key].copy()
+    own_delta = float(ctx.delta_of.get(table.key, 0))
+    units: dict[str, str | None] = {cm.name: numeric_unit(table.column(cm.name), cm.kind)
+                                    for cm in cols if cm.kind in LEARNED}
+    sens: dict[str, float] = dict.fromkeys(units, own_delta)
+    counts = []
+    for child_key, fk in ctx.children[table.key]:
+        node = "#" + fk_id(child_key, fk)
+        sens[node] = ctx.count_sensitivity(table.key, child_key, fk)
+        bound = (ctx.cap if table.key in ctx.delta_of else PUBLIC_COUNT_BOUND) if sens[node] > 0 else 1000
+        frame[node] = np.minimum(children_per_parent(frame, ctx.frames[child_key], fk), bound)
+        units[node] = f"count:{bound}" if sens[node] > 0 else "int"
+        counts.append((node, child_key, fk))
+    labels = {c: _public_domain(table.column(c)) for c in units
+              if not c.startswith("#") and table.column(c).type.kind in (TypeKind.ENUM, TypeKind.BOOLEAN)}
+    return _Nodes(frame, units, sens, tuple(counts), labels)
+
+
+def _tests(ctx: FitContext, table: Table, cols: Sequence[ColumnModel], parents: Mapping[str, TableModel],
+           primary: ForeignKey | None, *, dp: bool) -> _Tests:
+    """Rule candidates (under DP, from the schema only) and, under DP, the parent context: the
+    primary parent's first learned columns, a data-independent choice."""
+    key = table.key
+    rule_fks = tuple(fk for fk in table.foreign_keys
+                     if fk.referred != key and fk.referred in parents and not ctx.plan.is_deferred(key, fk))
+    private = key in ctx.delta_of
+    learned = _learned_names(cols)
+    equal_pairs = tuple((fk, c) for fk in rule_fks for c in learned
+                        if c in _learned_names(parents[fk.referred].columns)) if private else ()
+    dp_context: tuple[str, ...] = ()
+    if dp and primary is not None:
+        parent = parents[primary.referred]
+        gaps = {hi for hi, _ in parent.gaps}
+        dp_context = tuple(c for c in _learned_names(parent.columns) if c not in gaps)[:MAX_CONTEXT]
+    return _Tests(rule_fks, tuple(order_candidates(_ordered(cols))) if private else (), equal_pairs, dp_context)
+
+
+def _scalar_share(table: Table, cols: Sequence[ColumnModel], nodes: _Nodes, tests: _Tests,
+                  budget: TableBudget | None, own_delta: float | None, n_rows: float
+                  ) -> tuple[ScalarShare, _Tests, tuple[str, ...]]:
+    """The table's ρ spent only on the parts it has; the scalars (NULL rates, one count per rule
+    test) split equally. When one count's noise would swamp the rows, the rule tests are dropped
+    and their share goes to the NULL rates or to the other parts. ``own_delta``: None for a public
+    table."""
+    private = own_delta is not None
+    delta = own_delta or 0.0
+    nullable_fks = [fk for fk in table.foreign_keys if all(table.column(c).nullable for c in fk.columns)]
+    counts_out = (sum(1 for c in cols if c.kind not in LEARNED and table.column(c.name).nullable)
+                  + len(nullable_fks)) if private else 0  # NULL rates; rule tests come on top
+    private_nodes = [n for n in nodes.units if nodes.sens[n] > 0] + (list(tests.dp_context) if delta > 0 else [])
+
+    def scalars_for(releases: int) -> ScalarShare:
+        if budget is not None:
+            budget.use([part for part, used in (
+                ("scalars", private and releases > 0),
+                ("domain", any(nodes.sens[c] > 0 and needs_domain(nodes.units[c], nodes.labels.get(c))
+                               for c in nodes.units)),
+                ("structure", bool(private_nodes) and structure_picks(len(tests.dp_context), len(nodes.units)) > 0),
+                ("cpt", bool(private_nodes))) if used])
+        return ScalarShare(budget, delta, releases)
+
+    scalars = scalars_for(counts_out + 2 * len(tests.order_pairs) + len(tests.equal_pairs))
+    if private and (tests.order_pairs or tests.equal_pairs) and 3 * scalars.sigma > RULE_TOLERANCE * max(n_rows, 1.0):
+        note = (f"rules not tested: one count's noise (σ = {scalars.sigma:,.0f} rows; a privacy unit "
+                f"reaches up to {delta:,.0f} of this table's rows) swamps its ~{n_rows:,.0f} rows; "
+                "mark lookup tables --public, lower --cap or raise --epsilon")
+        return scalars_for(counts_out), replace(tests, order_pairs=(), equal_pairs=()), (note,)
+    return scalars, tests, ()
+
+
+def _with_gaps(table: Table, nodes: _Nodes, date_rules: Sequence[LearnedRule]
+               ) -> tuple[_Nodes, list[tuple[str, str]]]:
+    """Orderings between dates are learned as gaps (see learned_gaps): the later column's node holds
+    the seconds after the earlier one. A NOT NULL later date over a nullable earlier one stays a
+    plain rule: its gap would have nothing to be added to."""
+    gaps = [(hi, lo) for hi, lo in learned_gaps(date_rules, {c for c in nodes.units if not c.startswith("#")})
+            if table.column(hi).nullable or not table.column(lo).nullable]
+    if not gaps:
+        return nodes, gaps
+    frame = nodes.frame.assign(**{hi: gap_seconds(nodes.frame[hi], nodes.frame[lo]) for hi, lo in gaps})
+    return replace(nodes, frame=frame, units={**nodes.units, **dict.fromkeys((hi for hi, _ in gaps), "float")}), gaps
+
+
+def _network(ctx: FitContext, table: Table, nodes: _Nodes, parents: Mapping[str, TableModel],
+             primary: ForeignKey | None, budget: TableBudget | None, dp_context: Sequence[str], n_rows: float
+             ) -> tuple[BayesNetGenerator, tuple[tuple[str, str], ...]]:
+    """The table's Bayesian network over its nodes and up to MAX_CONTEXT ``^column`` nodes of the
+    primary parent (exact fits: the parent columns that tell most about the child's; DP fits:
+    ``dp_context``). ``primary`` is None when the table has no context."""
+    probe = BayesNetGenerator(table, units=nodes.units, k=ctx.k, labels=nodes.labels)
+    context_frame = pd.DataFrame(index=nodes.frame.index)
+    chosen: Sequence[str] = ()
+    if primary is not None:
+        parent = parents[primary.referred]
+        joined = join_parent(nodes.frame, ctx.frames[primary.referred], primary)
+        if budget is None:
+            codes = probe.discretize(nodes.frame)
+            chosen = _context_columns(parent, codes, {n: probe.discretizers[n].cardinality for n in codes}, joined)
+        else:
+            chosen = dp_context
+        for pc in chosen:
+            context_frame["^" + pc] = joined[pc].to_numpy()
+    gen = BayesNetGenerator(
+        table, units=nodes.units, k=ctx.k, labels=nodes.labels,
+        discretizers=probe.discretizers if budget is None else None, n_public=int(n_rows),
+        context={"^" + pc: parents[primary.referred].generator.discretizers[pc] for pc in chosen}
+        if primary is not None else {})
+    gen.fit(nodes.frame, context=context_frame, budget=budget if budget is not None else math.inf)
+    return gen, tuple(("^" + pc, pc) for pc in chosen)
+
+
+def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], child_cards: dict[str, int],
+                     joined: pd.DataFrame) -> list[str]:
+    """Up to ``MAX_CONTEXT`` learned parent columns that tell most about the child's columns."""
+    scored = []
+    gap = {hi for hi, _ in parent.gaps}
+    for cm in parent.columns:
+        if cm.kind not in LEARNED or cm.kind is ColumnKind.CONSTANT or cm.name in gap:
+            continue
+        disc = parent.generator.discretizers[cm.name]
+        codes = disc.encode(joined[cm.name])
+        score = max((mutual_information(c, child_cards[n], [codes], [disc.cardinality])
+                     for n, c in child_codes.items()), default=0.0)
+        scored.append((score, cm.name))
+    scored.sort(key=lambda s: -s[0])
+    return [name for score, name in scored[:MAX_CONTEXT] if score > 1e-3]
+
+
+def _fk_null_rates(table: Table, frame: pd.DataFrame, scalars: ScalarShare | None, n_rows: float) -> dict[str, float]:
+    """Each FK's share of rows with the FK NULL: noisy (``scalars``) for a private table."""
+    out = {}
+    for fk in table.foreign_keys:
+        nulls = float(frame.loc[:, list(fk.columns)].isna().any(axis=1).sum())
+        nullable = all(table.column(c).nullable for c in fk.columns)
+        fid = fk_id(table.key, fk)
+        out[fid] = (0.0 if not nullable else scalars.rate(nulls, n_rows, f"nulls {fid}") if scalars is not None
+                    else nulls / max(len(frame), 1))
+    return out
+
+
+def _count_means(ctx: FitContext, nodes: _Nodes, budget: TableBudget | None,
+                 n_rows: float) -> tuple[tuple[str, str, float], ...]:
+    """Children per row for every count node; NaN for a private one, set by learn._released_means
+    once the child table has its released row count."""
+    means = []
+    for node, child_key, fk in nodes.counts:
+        if budget is not None and budget.private(node):
+            mean = math.nan
+        else:
+            linked = float(ctx.frames[child_key].loc[:, list(fk.columns)].notna().all(axis=1).sum())
+            mean = linked / max(n_rows, 1.0)
+        means.append((node, fk_id(child_key, fk), mean))
+    return tuple(means)
+
+
+def _dp_rules(ctx: FitContext, table: Table, frame: pd.DataFrame, gen: BayesNetGenerator, tests: _Tests,
+              scalars: ScalarShare, date_rules: list[LearnedRule], dates: list[str]) -> _Rules:
+    """Orderings and parent equalities, one noisy count per candidate; the ranges test uses the
+    released bin edges (post-processing)."""
+    threshold = 3 * scalars.sigma
+    ranges = {c: (d.edges[0], d.edges[-1]) for c, d in gen.discretizers.items() if d.kind == "bins"}
+    rules = tuple(date_rules + dp_order_rules(frame, [p for p in tests.order_pairs if p[0] not in dates],
+                                              scalars.count, threshold, ranges))
+    equalities: list[Equality] = []
+    for fk in tests.rule_fks:
+        pairs = [(c, c) for f, c in tests.equal_pairs if f is fk]
+        if pairs:
+            joined = join_parent(frame, ctx.frames[fk.referred], fk)
+            equalities += [Equality(c, fk_id(table.key, fk), fk.referred, p)
+                           for c, p in dp_equality_rules(frame, joined, pairs, scalars.count, threshold)]
+    return _Rules(rules, tuple(equalities))
+
+
+def _exact_rules(ctx: FitContext, table: Table, cols: Sequence[ColumnModel], parents: Mapping[str, TableModel],
+                 tests: _Tests, date_rules: list[LearnedRule]) -> _Rules:
+    """Orderings, conditional nullness, functional dependencies, parent aggregates and parent
+    equalities that hold in every source row."""
+    frame = ctx.frames[table.key]
+    categories = [c.name for c in cols if c.kind in (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)]
+    nullable_cols = [c.name for c in cols if table.column(c.name).nullable]
+    dates = _dates(cols)
+    rules = tuple(date_rules + order_rules(frame, [c for c in _ordered(cols) if c not in dates])
+                  + null_rules(frame, categories, nullable_cols))
+    dependencies = tuple(Dependency(a, b, tuple(m.items())) for a, b, m in functional_dependencies(frame, categories))
+    numbers = [c.name for c in cols if c.kind is ColumnKind.NUMERIC]
+    aggregates: list[Aggregate] = []
+    for child_key, fk in ctx.children[table.key] if numbers else []:
+        child_table = ctx.schema.table(child_key)
+        measures = [c.name for c in child_table.writable_columns if c.name not in key_columns(child_table)
+                    and c.type.kind in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT)]
+        aggregates += [Aggregate(p, child_key, fk_id(child_key, fk), expr) for p, expr in aggregate_rules(
+            frame, ctx.frames[child_key], numbers, measures, list(fk.columns), list(fk.referred_columns))
+            if p not in {a.column for a in aggregates}]
+    equalities: list[Equality] = []
+    for fk in tests.rule_fks:
+        joined = join_parent(frame, ctx.frames[fk.referred], fk)
+        equalities += [Equality(c, fk_id(table.key, fk), fk.referred, p) for c, p in equality_rules(
+            frame, ctx.frames[fk.referred], joined, _learned_names(cols), _learned_names(parents[fk.referred].columns))]
+    return _Rules(rules, tuple(equalities), dependencies, tuple(aggregates))
+
+
+def _public_domain(col: Column) -> tuple[object, ...]:
+    """Values a column can take that the schema already states: enum labels, booleans."""
+    return tuple(col.type.labels) if col.type.kind is TypeKind.ENUM else (False, True)
