@@ -1,6 +1,6 @@
 """What a column *is*, judged from its name, its table and its type.
 
-The schema-only generator uses this to pick a Faker/Mimesis provider (an ``email`` column gets
+The schema-only generator uses this to pick a Faker provider (an ``email`` column gets
 addresses, a ``city`` column city names); the learning generators will add judgements from sample
 values. Names are split into lowercase tokens first, so ``FirstName``, ``first_name`` and
 ``firstname`` read the same.
