@@ -4,6 +4,7 @@ running server), a fresh MariaDB database, or an SQLite file, each dropped after
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pymysql
@@ -204,3 +206,21 @@ def model_strings(path: Path) -> set[str]:
 
     walk(doc["tables"])
     return found
+
+
+def ledger_epsilon(entries: list[dict[str, Any]], delta: float) -> tuple[float, float]:
+    """(ε, δ) of a ledger recomputed from outside: each release's ρ from its mechanism's own
+    parameters (Gaussian Δ²/2σ², exponential ε²/8 with ε = scale), summed, converted with the zCDP
+    bound ε = ρ + 2√(ρ log 1/δ') at the conversion's δ' (half of δ when categories are thresholded,
+    whose δ_t make up the rest). Fails on a release whose recorded ρ its parameters do not give."""
+    def rho_of(e: dict[str, Any]) -> float:
+        if str(e["mechanism"]).startswith("gaussian"):
+            return float(e["sensitivity"]) ** 2 / (2 * float(e["scale"]) ** 2)
+        assert e["mechanism"] == "exponential", e
+        return float(e["scale"]) ** 2 / 8
+
+    assert all(math.isclose(rho_of(e), e["rho"], rel_tol=1e-9) for e in entries)
+    rho = sum(rho_of(e) for e in entries)
+    thresholded = [e for e in entries if e["mechanism"] == "gaussian, thresholded"]
+    conversion = delta / 2 if thresholded else delta
+    return rho + 2 * math.sqrt(rho * math.log(1 / conversion)), conversion + sum(e["delta"] for e in thresholded)
