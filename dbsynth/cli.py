@@ -149,8 +149,10 @@ def fit_cmd(
         "--epsilon", help="Differential-privacy budget ε for the whole fit; 'inf' turns noise off.")]
     = DEFAULT_EPSILON,
     delta: Annotated[float, typer.Option("--delta", help="δ of (ε, δ)-DP.")] = DEFAULT_DELTA,
-    public: Annotated[list[str] | None, typer.Option(
-        "--public", help="A non-personal lookup table learned without noise (repeatable).")] = None,
+    unit: Annotated[str | None, typer.Option(
+        "--unit", help="The table whose rows are the people (the privacy unit); its rows and every row that "
+                       "references them are private, the other tables reference data. Default: proposed "
+                       "from the schema.")] = None,
     cap: Annotated[int, typer.Option("--cap", help="Children per parent used in learning, per privacy unit.")]
     = DEFAULT_CAP,
     holdout: Annotated[float, typer.Option(
@@ -159,8 +161,8 @@ def fit_cmd(
 ) -> None:
     """Learn a model of a database and save it as a model file (no row of it is stored)."""
     model_io.check_output(output)
-    model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, public=public or [], cap=cap,
-                      holdout=holdout, seed=seed_)
+    model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, unit=unit, cap=cap, holdout=holdout,
+                      seed=seed_)
     model_io.save(model, output)
     show.fitted(err, model, epsilon, delta, output)
 

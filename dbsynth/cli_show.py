@@ -15,7 +15,6 @@ from rich.table import Table as RichTable
 
 from dbsynth.model import Model
 from dbsynth.pipeline import Inspection, SeedResult
-from dbsynth.privacy.units import lookup_candidates
 from dbsynth.report.fidelity import FidelityReport
 from dbsynth.report.privacy import TablePrivacy
 
@@ -107,24 +106,27 @@ def with_progress(err: Console, out: Console, run: Callable[..., SeedResult], la
 
 
 def fitted(err: Console, model: Model, epsilon: float, delta: float, output: Path) -> None:
-    """What a fit learned and spent, and which row counts the noise swamps (with what to do)."""
+    """What a fit learned and spent, what it protects and what not, and which row counts the noise
+    swamps (with what to do)."""
     rows = sum(t.rows for t in model.tables.values())
     acc = model.privacy
-    dp = "no noise (ε = ∞)" if acc is None or epsilon == float("inf") else \
+    dp = "no noise (ε = ∞)" if acc is None or model.unit is None else \
         f"ε spent {acc.spent_epsilon:.3g} of {epsilon:g}, δ {acc.spent_delta:.2g} of {delta:g}"
     err.print(f"[green]learned {len(model.tables)} tables ({rows:,} rows)[/green], {dp} → {output}")
+    if model.unit is not None:
+        private = [k for k in model.plan.order if k not in model.public]
+        why = f" (proposed: {model.unit_proposed}; name another with --unit)" if model.unit_proposed else ""
+        err.print(f"privacy unit: a row of {model.unit}{why}", highlight=False)
+        err.print(f"private (each person's rows bounded): {', '.join(private)}", highlight=False)
+        err.print(f"[yellow]not protected (reference data, learned exactly):[/yellow] "
+                  f"{', '.join(model.public) or 'none'}", highlight=False)
     swamped = [(e.table, e.scale, model.tables[e.table].rows) for e in (acc.entries if acc else [])
                if e.component == "row count" and e.scale > 0.25 * max(model.tables[e.table].rows, 1)]
     if swamped:
         err.print("[yellow]noise swamps the row counts of[/yellow] " + ", ".join(
             f"{t} (σ ≈ {s:,.0f} rows, ~{n:,} learned)" for t, s, n in swamped)
-            + ": their shape is mostly lost. Mark non-personal lookup tables --public (each private table "
-              "shares the budget and multiplies the rows one person reaches), lower --cap, or raise --epsilon",
+            + ": their shape is mostly lost. Raise --epsilon or lower --cap (the rows one person may add)",
             highlight=False)
-        lookups = [t for t in lookup_candidates(model.schema, model.plan) if t not in model.public]
-        if lookups:
-            err.print("tables with no personal-looking column or parent (check before marking them): "
-                      + " ".join(f"--public {t}" for t in lookups), highlight=False)
 
 
 def ledger(out: Console, model: Model, *, as_json: bool) -> None:
@@ -134,7 +136,8 @@ def ledger(out: Console, model: Model, *, as_json: bool) -> None:
         out.print("no differential privacy: this model was fitted with ε = ∞ (exact statistics)")
         return
     if as_json:
-        out.print_json(json.dumps({**acc.to_json(), "public": list(model.public), "cap": model.cap}))
+        out.print_json(json.dumps({**acc.to_json(), "unit": model.unit, "public": list(model.public),
+                                   "cap": model.cap}))
         return
     tbl = RichTable(title=f"privacy ledger: (ε={acc.epsilon:g}, δ={acc.delta:g})-DP per privacy unit")
     for col in ("table", "release", "mechanism", "ρ", "δ", "sensitivity", "noise scale"):
@@ -145,8 +148,9 @@ def ledger(out: Console, model: Model, *, as_json: bool) -> None:
     out.print(tbl)
     out.print(f"spent: ρ = {acc.spent_rho:.4g} of {acc.total_rho:.4g} → ε = {acc.spent_epsilon:.4g} "
               f"of {acc.epsilon:g}; δ = {acc.spent_delta:.3g} of {acc.delta:g} ({acc.conversion_delta:g} for "
-              f"ε, the rest by {acc.thresholds} thresholded releases); public tables: "
-              f"{', '.join(model.public) or 'none'}; children per parent capped at {model.cap}")
+              f"ε, the rest by {acc.thresholds} thresholded releases); privacy unit: a row of {model.unit}; "
+              f"not protected (reference data): {', '.join(model.public) or 'none'}; children per parent "
+              f"capped at {model.cap}")
 
 
 def report(out: Console, rep: FidelityReport, priv: list[TablePrivacy] | None, *, as_json: bool) -> None:

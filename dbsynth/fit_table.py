@@ -255,7 +255,7 @@ def _scalar_share(table: Table, cols: Sequence[ColumnModel], nodes: _Nodes, test
     if private and (tests.order_pairs or tests.equal_pairs) and 3 * scalars.sigma > RULE_TOLERANCE * max(n_rows, 1.0):
         note = (f"rules not tested: one count's noise (σ = {scalars.sigma:,.0f} rows; a privacy unit "
                 f"reaches up to {delta:,.0f} of this table's rows) swamps its ~{n_rows:,.0f} rows; "
-                "mark lookup tables --public, lower --cap or raise --epsilon")
+                "lower --cap or raise --epsilon")
         return scalars_for(counts_out), replace(tests, order_pairs=(), equal_pairs=()), (note,)
     return scalars, tests, ()
 

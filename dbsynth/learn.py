@@ -20,7 +20,14 @@ from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON, Accountant
 from dbsynth.privacy.mechanisms import gaussian, gaussian_sigma
 from dbsynth.privacy.profile import PROFILE_SHARE, dp_kind, dp_shape, profile_slots, thresholdable
-from dbsynth.privacy.units import DEFAULT_CAP, bound_units, holdout_mask, root_contributions
+from dbsynth.privacy.units import (
+    DEFAULT_CAP,
+    bound_units,
+    holdout_mask,
+    private_tables,
+    propose_unit,
+    root_contributions,
+)
 from dbsynth.relational import fk_id
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.model import Column, ForeignKey, Table
@@ -47,21 +54,25 @@ def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float) -> 
 
 
 def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFAULT_EPSILON,
-        delta: float = DEFAULT_DELTA, public: Sequence[str] = (), cap: int = DEFAULT_CAP, k: int = 2,
+        delta: float = DEFAULT_DELTA, unit: str | None = None, cap: int = DEFAULT_CAP, k: int = 2,
         seed: int = 0, holdout: float = 0.0, progress: Progress | None = None) -> Model:
     """Learn a model of the database at ``url``.
 
     With a finite ``epsilon`` (the default, :data:`DEFAULT_EPSILON`) every statistic about a private
     table is released under (ε, δ)-differential privacy for a whole privacy unit (see
-    :mod:`dbsynth.privacy.units`); ``public`` names lookup tables learned exactly. ``epsilon=inf``
-    turns noise off, and the model file says so. ``holdout`` sets that fraction of every private
-    table's rows aside (see :func:`~dbsynth.privacy.units.holdout_mask`), so the privacy report can
-    compare the synthetic rows with rows the model never saw.
+    :mod:`dbsynth.privacy.units`): a row of the ``unit`` table (the people; proposed from the schema
+    when not given) with every row that references it. The other tables are reference data, learned
+    exactly; the model lists them. ``epsilon=inf`` turns noise off, and the model file says so.
+    ``holdout`` sets that fraction of every private table's rows aside (see
+    :func:`~dbsynth.privacy.units.holdout_mask`), so the privacy report can compare the synthetic
+    rows with rows the model never saw.
     """
     _check_params(epsilon=epsilon, delta=delta, cap=cap, holdout=holdout)
     schema, the_plan, frames = _read(url, schemas)
-    public = [schema.resolve(p, option="--public") for p in public]
-    roots = root_contributions(schema, the_plan, public, cap) if not math.isinf(epsilon) else {}
+    unit, proposed = _unit(schema, the_plan, frames, unit) if not math.isinf(epsilon) else (None, None)
+    private = private_tables(schema, the_plan, unit) if unit else []
+    public = [key for key in the_plan.order if key not in private]
+    roots = root_contributions(schema, the_plan, public, cap) if private else {}
     delta_of = {key: max(per_root.values()) for key, per_root in roots.items()}  # Δ: the most rows one person adds
     noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD1FF,)))
     if holdout > 0:
@@ -69,7 +80,6 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
                   for key, f in frames.items()}
     # bound every unit's contribution first: all statistics, counts included, come from capped rows
     frames = bound_units(schema, the_plan, frames, delta_of, cap, noise_rng)
-    _warn_shared(roots)
     learnable = {key: [c for c in schema.table(key).writable_columns if c.name in frames[key].columns]
                  for key in the_plan.order}
     # planned from the schema: at most one thresholded release per private column (see privacy.profile)
@@ -86,7 +96,8 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
             progress(key, len(frames[key]))
     tables = _released_means(tables, {fk_id(c, fk): c for key in the_plan.order for c, fk in ctx.children[key]})
     return Model(schema=schema, tables=tables, epsilon=epsilon, k=k, privacy=accountant,
-                 public=tuple(p for p in public), cap=cap, holdout=holdout, seed=seed)
+                 public=tuple(public) if unit else (), unit=unit, unit_proposed=proposed, cap=cap, holdout=holdout,
+                 seed=seed)
 
 
 def _read(url: str, schemas: Sequence[str] | None) -> tuple[Schema, Plan, dict[str, pd.DataFrame]]:
@@ -110,14 +121,16 @@ def _children(schema: Schema, the_plan: Plan) -> dict[str, list[tuple[str, Forei
     return children
 
 
-def _warn_shared(roots: dict[str, dict[str, int]]) -> None:
-    """Tables whose rows belong to persons of two private roots: see dbsynth.privacy.units."""
-    shared = [key for key, per_root in roots.items() if len(per_root) > 1]
-    if shared:
-        log.warning("%s: rows that belong to persons of two private root tables (%s); removing one person can "
-                    "change which of another's rows are kept in learning, so these tables' bound is not proven. "
-                    "Mark one of the roots --public", ", ".join(shared),
-                    ", ".join(sorted({r for t in shared for r in roots[t]})))
+def _unit(schema: Schema, the_plan: Plan, frames: dict[str, pd.DataFrame], unit: str | None
+          ) -> tuple[str, str | None]:
+    """The privacy unit's table: ``unit`` as given, else the proposal and why (see propose_unit)."""
+    if unit is not None:
+        return schema.resolve(unit, option="--unit"), None
+    proposal = propose_unit(schema, the_plan, frames)
+    if proposal is None:
+        raise UsageError("no table looks like people (none has a name or email column): name the table whose "
+                         "rows are the people with --unit TABLE, or fit without privacy with --epsilon inf")
+    return proposal
 
 
 def _profiles(ctx: FitContext, learnable: dict[str, list[Column]], rows_of: dict[str, float]

@@ -107,7 +107,9 @@ class Model:
     epsilon: float = math.inf
     k: int = 2
     privacy: Accountant | None = None
-    public: tuple[str, ...] = ()
+    public: tuple[str, ...] = ()  # reference data: the tables outside the privacy unit, learned exactly
+    unit: str | None = None  # the privacy unit's table (None: no differential privacy)
+    unit_proposed: str | None = None  # why fit chose the unit when it was not given
     cap: int = 5
     holdout: float = 0.0
     seed: int = 0

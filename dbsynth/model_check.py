@@ -60,6 +60,9 @@ def _check(model: Model) -> None:
     _require(isinstance(model.k, int) and model.k >= 0, f"k {model.k!r}")
     _require(isinstance(model.cap, int) and model.cap >= 1, f"cap {model.cap!r}")
     _require(all(isinstance(p, str) and p in model.schema for p in model.public), "public names unknown tables")
+    _require(model.unit is None or (isinstance(model.unit, str) and model.unit in model.schema),
+             f"privacy unit {model.unit!r}")
+    _require(model.unit_proposed is None or isinstance(model.unit_proposed, str), "privacy unit proposal")
     acc = model.privacy
     if acc is not None:
         _require(all(isinstance(getattr(e, f), int | float) and not isinstance(getattr(e, f), bool)

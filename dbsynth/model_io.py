@@ -90,7 +90,8 @@ def save(model: Model, path: str | Path) -> Path:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "fingerprint": fingerprint(model.schema),
         "params": {"epsilon": "inf" if math.isinf(model.epsilon) else model.epsilon, "k": model.k,
-                   "public": list(model.public), "cap": model.cap, "holdout": model.holdout, "seed": model.seed,
+                   "public": list(model.public), "unit": model.unit, "unit_proposed": model.unit_proposed,
+                   "cap": model.cap, "holdout": model.holdout, "seed": model.seed,
                    "differential_privacy": not math.isinf(model.epsilon)},
         "privacy": None if model.privacy is None else model.privacy.to_json(),
         "schema": schema_to_dict(model.schema),
@@ -206,5 +207,6 @@ def _model(doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Model:
     privacy = doc.get("privacy")
     return Model(schema=schema, tables=tables, epsilon=math.inf if eps == "inf" else float(eps),
                  k=params["k"], privacy=None if privacy is None else Accountant.from_json(privacy),
-                 public=tuple(params.get("public", ())), cap=int(params.get("cap", 5)),
+                 public=tuple(params.get("public", ())), unit=params.get("unit"),
+                 unit_proposed=params.get("unit_proposed"), cap=int(params.get("cap", 5)),
                  holdout=float(params.get("holdout", 0.0)), seed=int(params.get("seed", 0)))

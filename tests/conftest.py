@@ -224,3 +224,18 @@ def ledger_epsilon(entries: list[dict[str, Any]], delta: float) -> tuple[float, 
     thresholded = [e for e in entries if e["mechanism"] == "gaussian, thresholded"]
     conversion = delta / 2 if thresholded else delta
     return rho + 2 * math.sqrt(rho * math.log(1 / conversion)), conversion + sum(e["delta"] for e in thresholded)
+
+
+def unit_for(url: str, schemas: list[str] | None = None) -> str | None:
+    """The privacy unit for a test schema: None where a table looks like people (fit proposes it),
+    else the table with the most private tables below it (itself and its descendants), the first in
+    plan order on a tie."""
+    from dbsynth.pipeline import inspect_database
+    from dbsynth.privacy.units import PERSON, private_tables
+    from dbsynth.semantics import semantic_of
+
+    ins = inspect_database(url, schemas=schemas)
+    if any(semantic_of(t, c) in PERSON for t in ins.schema.tables for c in t.columns):
+        return None
+    return max(ins.plan.order, key=lambda key: (len(private_tables(ins.schema, ins.plan, key)),
+                                                -ins.plan.order.index(key)))

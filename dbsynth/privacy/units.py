@@ -1,30 +1,29 @@
-"""Entity-level privacy: which tables hold personal rows, and how many rows one person can add.
+"""Entity-level privacy: one privacy unit per fit, and how many rows one person can add.
 
-The privacy unit is a row of a private *root* table (a private table with no FK to another private
-table — for Pagila with its catalogue marked public: a customer) together with every private row
-that references it, directly or transitively (their rentals and payments). Before anything is
-learned, :func:`bound_units` goes through the private tables parents first and
+The privacy unit is a row of the *unit table* (``--unit``, e.g. Pagila's ``customer``: the people)
+together with every row that references it, directly or transitively (their rentals and payments).
+The unit table and its descendants are private; every other table is reference data (catalogues,
+lookups, staff), learned without noise and listed as such by ``fit`` and in the ledger. With one
+root, every private row belongs to at most one person, so the bound below holds for every private
+table. Without ``--unit``, :func:`propose_unit` names the table that looks like people.
+
+Before anything is learned, :func:`bound_units` goes through the private tables parents first and
 
 1. drops rows whose private parent row was dropped (else the lines of a customer's capped-away
    invoices would still count: a customer with ten invoices of five lines each would add 50 lines,
    not the 25 the bound promises);
-2. drops rows whose private FKs lead to different persons of the same root (a payment by one
-   customer for another customer's rental belongs to both: removing either person would change
-   which of the other's rows survive capping);
+2. drops rows whose private FKs lead to different persons (a payment by one customer for another
+   customer's rental belongs to both: removing either person would change which of the other's
+   rows survive capping);
 3. keeps at most ``cap`` children per parent on every private FK edge, chosen at random.
 
-Then one person of root R contributes at most
+Then one person contributes at most
 
-    Δ_R(R) = 1,   Δ_R(T) = min over T's NOT NULL FKs to private parents P whose every row has a
-                            person of R, of Δ_R(P) · cap (each of their rows in T hangs below one of
-                            their rows in P), else the sum of Δ_R(P) · cap over T's FKs that reach R
+    Δ(unit) = 1,   Δ(T) = min over T's NOT NULL FKs to private parents P, of Δ(P) · cap (each of
+                         their rows in T hangs below one of their rows in P), else the sum of
+                         Δ(P) · cap over T's FKs to private parents
 
-rows to table T, and Δ(T) = max over roots of Δ_R(T) is the per-unit sensitivity every mechanism
-on T uses. Where a table's rows reach persons of two roots (a rental: a customer and a staff
-member, when both are private), removing one of them can still change which of the other's rows
-are kept; ``dbsynth fit`` names those tables and warns that their bound is not proven. Public
-tables (``--public``: small, non-personal lookup data such as ``country`` or ``language``) are
-learned without noise and spend no budget. Every table is private unless named public.
+rows to table T: the per-unit sensitivity every mechanism on T uses.
 """
 
 from __future__ import annotations
@@ -37,8 +36,9 @@ import pandas as pd
 from dbsynth.graph import Plan
 from dbsynth.relational import parent_positions
 from dbsynth.schema.model import ForeignKey, Schema
+from dbsynth.semantics import Semantic, semantic_of
 
-__all__ = ["DEFAULT_CAP", "bound_units", "holdout_mask", "lookup_candidates", "root_contributions"]
+__all__ = ["DEFAULT_CAP", "bound_units", "holdout_mask", "private_tables", "propose_unit", "root_contributions"]
 
 DEFAULT_CAP = 5
 
@@ -107,21 +107,50 @@ def bound_units(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], 
     return out
 
 
-def lookup_candidates(schema: Schema, plan: Plan) -> list[str]:
-    """Tables that look like non-personal lookup data from the schema alone — no column named like
-    personal data (name, email, phone, street …) and no FK to a table that has one — for ``dbsynth
-    fit`` to suggest marking ``--public``. Only a suggestion: whether a table is about people is the
-    user's call."""
-    from dbsynth.semantics import PII_SEMANTICS, semantic_of
+def private_tables(schema: Schema, plan: Plan, unit: str) -> list[str]:
+    """The unit table and every table that references it, directly or through other private tables
+    (over FKs the plan fills in order: a cycle-breaking FK does not make a table private), in plan
+    order."""
+    private = {unit}
+    for key in plan.order:
+        if key != unit and _private_fks(schema, plan, key, private):
+            private.add(key)
+    return [key for key in plan.order if key in private]
 
-    out: list[str] = []
+
+PERSON = frozenset({Semantic.FIRST_NAME, Semantic.LAST_NAME, Semantic.EMAIL})
+
+
+def propose_unit(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame]) -> tuple[str, str] | None:
+    """The table that looks like the people, and why: among tables with an email or a first or last
+    name column, the one with the most rows that other rows reference — the people who did
+    something. Pagila: ``customer`` (all 599 rent films), not ``staff`` (2 of its 1,500 rows took
+    rentals) or ``actor``; Chinook: ``customer`` (59 with invoices), not ``employee`` (3 support
+    reps). None when no table has such a column. Only a proposal, printed for the user to confirm
+    or replace with ``--unit``."""
+    found = []
     for key in plan.order:
         table = schema.table(key)
-        personal = any(semantic_of(table, c) in PII_SEMANTICS for c in table.columns)
-        parents = {fk.referred for fk in table.foreign_keys if fk.referred != key and fk.referred in schema}
-        if not personal and parents <= set(out):
-            out.append(key)
-    return out
+        personal = [c.name for c in table.columns if semantic_of(table, c) in PERSON]
+        if personal:
+            found.append((_referenced_rows(schema, plan, key, frames), -plan.order.index(key), key, personal))
+    if not found:
+        return None
+    n, _, key, personal = max(found)
+    others = ", ".join(f"{k}'s {r:,}" for r, _, k, _ in sorted(found, reverse=True) if k != key)
+    return key, (f"{', '.join(personal)} name people, and {n:,} of its rows have rows that reference them"
+                 + (f" (against {others})" if others else ""))
+
+
+def _referenced_rows(schema: Schema, plan: Plan, key: str, frames: Mapping[str, pd.DataFrame]) -> int:
+    """How many of ``key``'s rows other tables' rows reference (over FKs filled in plan order)."""
+    seen = np.zeros(len(frames[key]), dtype=bool)
+    for child in plan.order:
+        for fk in schema.table(child).foreign_keys:
+            if fk.referred == key and child != key and not plan.is_deferred(child, fk):
+                pos = parent_positions(frames[child], frames[key], fk)
+                seen[pos[pos >= 0]] = True
+    return int(seen.sum())
 
 
 def _capped(schema: Schema, plan: Plan, key: str, frame: pd.DataFrame, private: Collection[str], cap: int,

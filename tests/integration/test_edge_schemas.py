@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from dbsynth.connect import create_engine
 from dbsynth.pipeline import seed
-from tests.conftest import SCHEMAS, ddl_for, ledger_epsilon, table_rows
+from tests.conftest import SCHEMAS, ddl_for, ledger_epsilon, table_rows, unit_for
 
 PORTABLE = sorted(p.stem for p in (SCHEMAS / "portable").glob("*.sql") if p.stem.count(".") == 0)
 PG_ONLY = sorted(p for p in (SCHEMAS / "postgresql").glob("*.sql"))
@@ -121,7 +121,7 @@ def test_dp_fit_never_overspends(ddl: Path, pg_database: Callable[..., str]) -> 
     schemas = ["public", "sales"] if ddl.stem == "deferrable_cycle" else None
     if ddl.parent.name != "learned":  # those carry their own rows
         seed(url, default_rows=ROWS, seed=5, schemas=schemas)
-    model = dbsynth.fit(url, schemas=schemas)
+    model = dbsynth.fit(url, schemas=schemas, unit=unit_for(url, schemas))
     acc = model.privacy
     assert acc is not None  # format_checks: every column follows its format, nothing is learned
     epsilon, delta = ledger_epsilon(acc.to_json()["entries"], DEFAULT_DELTA)  # recomputed from outside

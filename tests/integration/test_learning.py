@@ -140,8 +140,8 @@ def test_cli_fit_generate_report(source_databases: dict[str, str], pg_database: 
     data = json.loads(res.stdout)
     assert data["overall"]["score"] > 0.9
     assert set(data["overall"]) == {"score", "column_shapes", "pair_trends", "cardinality", "inter_table_trends"}
-    bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--public", "nosuch")
-    assert bad.returncode == 2 and "--public names unknown table 'nosuch'" in bad.stderr
+    bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--unit", "nosuch")
+    assert bad.returncode == 2 and "--unit names unknown table 'nosuch'" in bad.stderr
 
 
 def test_identifiers_learned_as_shapes_and_personal_values_by_content(pg_database: Callable[..., str],
@@ -168,7 +168,7 @@ def test_kinds_under_dp_come_from_noisy_counts(pg_database: Callable[..., str]) 
     its constant characters (ORD) come from noisy histograms over the public alphabet. Where the noise
     swamps the 500 rows, strings are free text and numbers stay numbers."""
     source = pg_database(SCHEMAS / "learned" / "identifiers.sql")
-    model = dbsynth.fit(source, epsilon=40, seed=1)
+    model = dbsynth.fit(source, epsilon=40, seed=1, unit="shipment")
     columns = {c.name: c for c in model.tables["shipment"].columns}
     assert columns["reference"].kind is ColumnKind.SHAPE and columns["reference"].shape == "\\O\\R\\D-99999"
     assert columns["paid_with"].kind is columns["account"].kind is columns["origin"].kind is ColumnKind.PII
@@ -180,7 +180,7 @@ def test_kinds_under_dp_come_from_noisy_counts(pg_database: Callable[..., str]) 
     assert entries["shape characters reference"].sensitivity == pytest.approx(math.sqrt(8))  # 8 positions
     assert dbsynth.sample(model, seed=2)["shipment"]["reference"].str.fullmatch(r"ORD-\d{5}").all()
 
-    swamped = dbsynth.fit(source, epsilon=0.1, seed=1)
+    swamped = dbsynth.fit(source, epsilon=0.1, seed=1, unit="shipment")
     kinds = {c.name: c.kind for c in swamped.tables["shipment"].columns}
     assert kinds == {"shipment_id": ColumnKind.KEY, "reference": ColumnKind.TEXT, "paid_with": ColumnKind.TEXT,
                      "account": ColumnKind.TEXT, "origin": ColumnKind.TEXT, "weight_kg": ColumnKind.NUMERIC}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +15,6 @@ from dbsynth.pipeline import privacy_databases
 from dbsynth.rules.invariants import Order
 from dbsynth.schema.model import TypeKind
 from tests.conftest import DATASETS, chinook_ddl, ledger_epsilon, model_strings, read_frames
-
-PAGILA_PUBLIC = ["actor", "address", "category", "city", "country", "film", "film_actor", "film_category",
-                 "inventory", "language", "staff", "store"]
-CHINOOK_PUBLIC = ["album", "artist", "employee", "genre", "media_type", "playlist", "playlist_track", "track"]
 
 
 def _text_values(frames: dict[str, pd.DataFrame]) -> set[str]:
@@ -32,7 +29,7 @@ def _text_values(frames: dict[str, pd.DataFrame]) -> set[str]:
 def test_pagila_at_epsilon_1(source_databases: dict[str, str], pg_database: Callable[..., str],
                              tmp_path: Path) -> None:
     source = source_databases["pagila"]
-    model = dbsynth.fit(source, epsilon=1.0, public=PAGILA_PUBLIC, holdout=0.2, seed=1)
+    model = dbsynth.fit(source, epsilon=1.0, unit="customer", holdout=0.2, seed=1)
     assert model.privacy is not None and model.privacy.spent_epsilon <= 1.0
     assert model.privacy.thresholds > 0 and model.privacy.spent_delta <= 1e-6 * (1 + 1e-9)
     path = dbsynth.save(model, str(tmp_path / "pagila.dbsynth"))
@@ -61,16 +58,18 @@ def test_pagila_at_epsilon_1(source_databases: dict[str, str], pg_database: Call
 def test_rare_categories_never_released(source_databases: dict[str, str], pg_database: Callable[..., str],
                                         tmp_path: Path) -> None:
     source = source_databases["chinook"]
-    model = dbsynth.fit(source, epsilon=1.0, public=CHINOOK_PUBLIC, seed=3)
+    model = dbsynth.fit(source, epsilon=1.0, unit="customer", seed=3)
     path = dbsynth.save(model, str(tmp_path / "chinook.dbsynth"))
     target = pg_database(chinook_ddl(tmp_path))
     dbsynth.write_model(model, target, seed=4)
     real, synth = read_frames(source), read_frames(target)
     strings = model_strings(path)
-    public_values = _text_values({k: v for k, v in real.items() if k in CHINOOK_PUBLIC})
+    assert set(model.public) == {"album", "artist", "employee", "genre", "media_type", "playlist", "playlist_track",
+                                 "track"}  # reference data: every table outside customer and what it owns
+    public_values = _text_values({k: v for k, v in real.items() if k in model.public})
     checked = 0
     for t in model.schema.tables:
-        if t.key in CHINOOK_PUBLIC:
+        if t.key in model.public:
             continue
         for c in t.columns:
             if c.type.kind is not TypeKind.STRING:
@@ -89,7 +88,7 @@ def test_privacy_command_prints_the_ledger(source_databases: dict[str, str], tmp
 
     model = tmp_path / "m.dbsynth"
     res = run("fit", source_databases["chinook"], "-o", str(model), "--epsilon", "0.5",
-              *[a for p in CHINOOK_PUBLIC for a in ("--public", p)])
+              "--unit", "customer")
     assert res.returncode == 0, res.stderr
     res = run("privacy", str(model), "--json")
     assert res.returncode == 0, res.stderr
@@ -114,7 +113,7 @@ def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], t
     says why."""
     from tests.integration.test_cli_errors import dbsynth as run
 
-    model = dbsynth.fit(source_databases["pagila"], epsilon=5.0, public=PAGILA_PUBLIC, seed=1)
+    model = dbsynth.fit(source_databases["pagila"], epsilon=5.0, unit="customer", seed=1)
     # all of it spent: public tables' exact columns no longer take shares of the structure and CPT
     # parts that only their private children counts use (4.85 of 5 was spent before)
     assert model.privacy is not None and 0.99 * 5.0 <= model.privacy.spent_epsilon <= 5.0
@@ -125,7 +124,7 @@ def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], t
     both = rental["return_date"].notna()
     assert both.sum() > 100 and (rental.loc[both, "return_date"] >= rental.loc[both, "rental_date"]).all()
 
-    weak = dbsynth.fit(source_databases["pagila"], epsilon=1.0, public=PAGILA_PUBLIC, seed=1)
+    weak = dbsynth.fit(source_databases["pagila"], epsilon=1.0, unit="customer", seed=1)
     assert not weak.tables["rental"].rules and weak.tables["rental"].rule_notes
     assert not any(e.component.startswith("rule test") for e in weak.privacy.entries)  # type: ignore[union-attr]
     listed = run("rules", dbsynth.save(weak, str(tmp_path / "weak.dbsynth")))
@@ -136,15 +135,17 @@ def test_learned_rules_go_through_the_budget(source_databases: dict[str, str], t
 def test_default_settings_write_cleanly_and_say_why_rules_are_missing(
         name: str, table: str, source_databases: dict[str, str], pg_database: Callable[..., str],
         tmp_path: Path) -> None:
-    """`dbsynth fit` with no options (ε = 1, every table private): the output loads into the real
-    schema with every constraint on, and the table whose rules the noise hides says so."""
+    """`dbsynth fit` with no options (ε = 1): it proposes customer as the privacy unit and says which
+    tables it does not protect; the output loads into the real schema with every constraint on, and
+    the table whose rules the noise hides says so."""
     from tests.integration.test_cli_errors import dbsynth as run
 
     path = tmp_path / f"{name}.dbsynth"
     fitted = run("fit", source_databases[name], "-o", str(path))
-    assert fitted.returncode == 0 and "noise swamps the row counts" in fitted.stderr
-    lookup = {"pagila": "--public language", "chinook": "--public genre"}[name]  # suggested from the schema
-    assert lookup in " ".join(fitted.stderr.split())
+    said = " ".join(fitted.stderr.split())
+    assert fitted.returncode == 0 and "privacy unit: a row of customer (proposed: first_name, last_name, email" in said
+    reference = {"pagila": "film", "chinook": "track"}[name]
+    assert re.search(rf"not protected \(reference data, learned exactly\): [^\n]*\b{reference}\b", said), said
     ddl = DATASETS / "pagila" / "pagila-schema.sql" if name == "pagila" else chinook_ddl(tmp_path)
     target = pg_database(ddl)
     res = run("generate", str(path), "--target", target, "--json")
@@ -160,7 +161,7 @@ def test_noisy_tables_are_generated_at_their_released_sizes(source_databases: di
     its released (noisy) row count; before, the mean of the employees' noisy children-per-parent
     histogram and a noisy share of customers without a support rep (released a second time, beside
     the FK's NULL rate) made 1,020 to 3,220 customers and 14,074 invoices."""
-    model = dbsynth.fit(source_databases["chinook"], epsilon=5.0, public=CHINOOK_PUBLIC, seed=seed)
+    model = dbsynth.fit(source_databases["chinook"], epsilon=5.0, unit="customer", seed=seed)
     assert model.privacy is not None
     assert not any(e.component.startswith("rows without") for e in model.privacy.entries)
     customer = model.tables["customer"]
@@ -178,7 +179,7 @@ def test_null_rates_of_learned_columns_come_from_the_network(source_databases: d
     customers without a company were stored as 0.8305 in the model file)."""
     from dbsynth.fit_table import LEARNED
 
-    model = dbsynth.fit(source_databases["pagila"], epsilon=5.0, public=PAGILA_PUBLIC, seed=1)
+    model = dbsynth.fit(source_databases["pagila"], epsilon=5.0, unit="customer", seed=1)
     real = read_frames(source_databases["pagila"])
     checked = 0
     for key in ("customer", "rental", "payment"):
@@ -249,8 +250,31 @@ def test_an_empty_private_table_releases_what_a_neighbour_would(sqlite_database:
                " total NUMERIC(8,2));"]
         sql += [f"INSERT INTO customer VALUES ({i}, '{'ab'[i % 2]}', {i});" for i in range(1, 300)]
         sql += [f"INSERT INTO invoice VALUES ({i}, 1, 9.99);" for i in range(1, invoices + 1)]
-        model = dbsynth.fit(sqlite_database(_write(tmp_path / f"n{invoices}.sql", sql)), epsilon=1.0, seed=1)
+        model = dbsynth.fit(sqlite_database(_write(tmp_path / f"n{invoices}.sql", sql)), epsilon=1.0, seed=1,
+                            unit="customer")
         assert model.privacy is not None
         return [(e.table, e.component, e.mechanism, round(e.rho, 15)) for e in model.privacy.entries]
 
     assert fitted(0) == fitted(1)
+
+
+def test_a_fit_without_people_asks_for_the_unit(sqlite_database: Callable[..., str], tmp_path: Path) -> None:
+    """No table with a name or email column and a finite ε: fit stops with one line naming --unit
+    and --epsilon inf (exit 2), and writes no model; either option makes the fit go through, the
+    named unit's descendants private and the rest reference data."""
+    from tests.integration.test_cli_errors import dbsynth as run
+
+    url = sqlite_database(_write(tmp_path / "shop.sql", [
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, price NUMERIC(6,2));",
+        "CREATE TABLE basket (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES item(id), n INTEGER);",
+        *[f"INSERT INTO item VALUES ({i}, {i}.5);" for i in range(1, 40)],
+        *[f"INSERT INTO basket VALUES ({i}, {1 + i % 39}, {i % 4});" for i in range(1, 200)]]))
+    path = tmp_path / "m.dbsynth"
+    res = run("fit", url, "-o", str(path))
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1 and "--unit TABLE" in lines[0] and "--epsilon inf" in lines[0]
+    assert not path.exists()
+    assert run("fit", url, "-o", str(path), "--epsilon", "inf").returncode == 0
+    res = run("fit", url, "-o", str(path), "--unit", "item")
+    assert res.returncode == 0 and "private (each person's rows bounded): item, basket" in res.stderr
+    assert dbsynth.load(path).public == ()
