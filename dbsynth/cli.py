@@ -157,7 +157,9 @@ def fit_cmd(
     = DEFAULT_CAP,
     holdout: Annotated[float, typer.Option(
         "--holdout", help="Fraction of private rows set aside for the privacy report.")] = 0.0,
-    seed_: Annotated[int, typer.Option("--seed", help="Seed of the privacy noise and the holdout split.")] = 0,
+    seed_: Annotated[int, typer.Option(
+        "--seed", help="Seed of the fit's choices (capping, the holdout split); the privacy noise is never seeded.")]
+    = 0,
 ) -> None:
     """Learn a model of a database and save it as a model file (no row of it is stored)."""
     model_io.check_output(output)

@@ -18,12 +18,14 @@ import pandas as pd
 
 from dbsynth.generators.bayesnet import BayesNetGenerator, mutual_information, needs_domain, structure_picks
 from dbsynth.generators.discretize import numeric_unit
+from dbsynth.generators.values import schema_bounds
 from dbsynth.graph import Plan
 from dbsynth.model import ColumnModel, TableModel
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.release import ScalarShare
 from dbsynth.relational import children_per_parent, fk_id, join_parent
+from dbsynth.rules.domains import column_domains
 from dbsynth.rules.invariants import Aggregate, Dependency, Equality, LearnedRule
 from dbsynth.rules.learned import (
     aggregate_rules,
@@ -40,6 +42,7 @@ from dbsynth.rules.learned import (
 from dbsynth.schema import Schema
 from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
 from dbsynth.semantics import ColumnKind, key_columns
+from dbsynth.synthesis import predicates_for
 
 __all__ = ["LEARNED", "FitContext", "fit_table"]
 
@@ -133,7 +136,7 @@ def fit_table(ctx: FitContext, key: str, cols: list[ColumnModel], parents: Mappi
                                 threshold, {}) if private else order_rules(nodes.frame, dates)
     nodes, gaps = _with_gaps(table, nodes, date_rules)
     gen, context = _network(ctx, table, nodes, parents, primary if has_context else None, budget,
-                            tests.dp_context, n_rows)
+                            tests.dp_context, n_rows, frozenset(hi for hi, _ in gaps))
     if private:  # NULL rates: noisy counts for generated columns, the network's for learned ones
         shares = gen.null_shares()  # text lengths are not released
         cols = [replace(c, null_rate=shares.get(c.name, 0.0)) if c.kind in LEARNED else
@@ -274,8 +277,8 @@ def _with_gaps(table: Table, nodes: _Nodes, date_rules: Sequence[LearnedRule]
 
 
 def _network(ctx: FitContext, table: Table, nodes: _Nodes, parents: Mapping[str, TableModel],
-             primary: ForeignKey | None, budget: TableBudget | None, dp_context: Sequence[str], n_rows: float
-             ) -> tuple[BayesNetGenerator, tuple[tuple[str, str], ...]]:
+             primary: ForeignKey | None, budget: TableBudget | None, dp_context: Sequence[str], n_rows: float,
+             gaps: frozenset[str]) -> tuple[BayesNetGenerator, tuple[tuple[str, str], ...]]:
     """The table's Bayesian network over its nodes and up to MAX_CONTEXT ``^column`` nodes of the
     primary parent (exact fits: the parent columns that tell most about the child's; DP fits:
     ``dp_context``). ``primary`` is None when the table has no context."""
@@ -294,7 +297,8 @@ def _network(ctx: FitContext, table: Table, nodes: _Nodes, parents: Mapping[str,
             context_frame["^" + pc] = joined[pc].to_numpy()
     gen = BayesNetGenerator(
         table, units=nodes.units, k=ctx.k, labels=nodes.labels,
-        discretizers=probe.discretizers if budget is None else None, n_public=int(n_rows),
+        discretizers=probe.discretizers if budget is None else None, n_public=int(n_rows), gaps=gaps,
+        bounds=schema_bounds(table, ctx.schema.dialect, column_domains(predicates_for(table, ctx.schema.dialect))),
         context={"^" + pc: parents[primary.referred].generator.discretizers[pc] for pc in chosen}
         if primary is not None else {})
     gen.fit(nodes.frame, context=context_frame, budget=budget if budget is not None else math.inf)

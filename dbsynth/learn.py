@@ -74,19 +74,21 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     public = [key for key in the_plan.order if key not in private]
     roots = root_contributions(schema, the_plan, public, cap) if private else {}
     delta_of = {key: max(per_root.values()) for key, per_root in roots.items()}  # Δ: the most rows one person adds
-    noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD1FF,)))
+    # the fit's random choices that are not noise (which children capping keeps, the first node of a
+    # network under DP); the noise comes from OpenDP's secret generator (see privacy.mechanisms)
+    choice_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD1FF,)))
     if holdout > 0:
         frames = {key: f[~holdout_mask(f, _key_columns(schema.table(key)), holdout, seed)] if key not in public else f
                   for key, f in frames.items()}
     # bound every unit's contribution first: all statistics, counts included, come from capped rows
-    frames = bound_units(schema, the_plan, frames, delta_of, cap, noise_rng)
+    frames = bound_units(schema, the_plan, frames, delta_of, cap, choice_rng)
     learnable = {key: [c for c in schema.table(key).writable_columns if c.name in frames[key].columns]
                  for key in the_plan.order}
     # planned from the schema: at most one thresholded release per private column (see privacy.profile)
     accountant = Accountant(epsilon, delta, thresholds=sum(
         thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
-    ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, noise_rng)
-    rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant, noise_rng)
+    ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, choice_rng)
+    rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant)
     profiles = _profiles(ctx, learnable, rows_of)
     rho_of = _table_shares(ctx, profiles)
     tables: dict[str, TableModel] = {}
@@ -141,7 +143,7 @@ def _profiles(ctx: FitContext, learnable: dict[str, list[Column]], rows_of: dict
     slots = sum(profile_slots(schema.table(key), c) for key in delta_of for c in learnable[key])
     rho = PROFILE_SHARE * ctx.accountant.total_rho / slots if slots else 0.0
     return {key: [_dp_profile(schema.table(key), c, ctx.frames[key][c.name], delta_of[key], rho, rows_of[key],
-                              ctx.accountant, ctx.rng) if key in delta_of
+                              ctx.accountant) if key in delta_of
                   else ColumnModel.profile(schema.table(key), c, ctx.frames[key][c.name])
                   for c in learnable[key]]
             for key in ctx.plan.order}
@@ -188,8 +190,8 @@ def _key_columns(table: Table) -> list[str]:
     return list(table.primary_key.columns) if table.primary_key else []
 
 
-def _row_counts(frames: dict[str, pd.DataFrame], delta_of: dict[str, int], rho: float, accountant: Accountant,
-                rng: np.random.Generator) -> dict[str, float]:
+def _row_counts(frames: dict[str, pd.DataFrame], delta_of: dict[str, int], rho: float, accountant: Accountant
+                ) -> dict[str, float]:
     """Every private table's noisy row count, from one share of ρ split equally: a row count sizes
     everything generated under the table, and one person reaches about Δ of its ~units × Δ rows, so
     equal ρ gives every table the same noise relative to its size. At least 1: a table whose count
@@ -198,17 +200,16 @@ def _row_counts(frames: dict[str, pd.DataFrame], delta_of: dict[str, int], rho: 
     for key in delta_of:
         sens, share = float(delta_of[key]), rho / len(delta_of)
         accountant.spend(key, "row count", "gaussian", share, sensitivity=sens, scale=gaussian_sigma(sens, share))
-        out[key] = max(float(gaussian(np.array([len(frames[key])], dtype=float), sens, share, rng)[0]), 1.0)
+        out[key] = max(float(gaussian(np.array([len(frames[key])], dtype=float), sens, share)[0]), 1.0)
     return out
 
 
 def _dp_profile(table: Table, column: Column, values: pd.Series, sensitivity: float, rho: float, rows: float,
-                accountant: Accountant, rng: np.random.Generator) -> ColumnModel:
+                accountant: Accountant) -> ColumnModel:
     """A private column's model under DP: its kind and shape from noisy releases; its NULL rate is
-    released later (see _fit_table) and its text lengths never."""
-    kind = dp_kind(table, column, values, sensitivity=sensitivity, rho=rho, rows=rows, accountant=accountant,
-                   rng=rng)
-    shape = dp_shape(table, column, values, sensitivity=sensitivity, rho=rho, accountant=accountant, rng=rng) \
+    released later (see fit_table) and its text lengths never."""
+    kind = dp_kind(table, column, values, sensitivity=sensitivity, rho=rho, rows=rows, accountant=accountant)
+    shape = dp_shape(table, column, values, sensitivity=sensitivity, rho=rho, accountant=accountant) \
         if kind is ColumnKind.SHAPE else None
     return ColumnModel(column.name, ColumnKind.TEXT if kind is ColumnKind.SHAPE and shape is None else kind, 0.0,
                        (), shape)

@@ -38,7 +38,6 @@ from dbsynth.errors import DbsynthError
 from dbsynth.generators.base import TableGenerator
 from dbsynth.generators.discretize import Discretizer, fit_discretizer
 from dbsynth.generators.dp_domain import dp_discretizer
-from dbsynth.generators.values import type_range
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import gaussian_sigma
 from dbsynth.privacy.release import dp_cpt, mi_sensitivity, pick
@@ -316,8 +315,12 @@ class BayesNetGenerator(TableGenerator):
     def __init__(self, table: Table, *, units: Mapping[str, str | None],
                  context: Mapping[str, Discretizer] | None = None, k: int = 2,
                  discretizers: Mapping[str, Discretizer] | None = None, net: BayesNet | None = None,
-                 labels: Mapping[str, tuple[Any, ...]] | None = None, n_public: int | None = None) -> None:
+                 labels: Mapping[str, tuple[Any, ...]] | None = None, n_public: int | None = None,
+                 bounds: Mapping[str, tuple[float, float, float]] | None = None,
+                 gaps: frozenset[str] = frozenset()) -> None:
         super().__init__(table)
+        self.bounds = dict(bounds or {})  # fit only: what the schema allows each column
+        self.gaps = gaps  # fit only: columns that hold a gap in seconds, not their own values
         self.units = dict(units)
         self.labels = dict(labels or {})  # public domains: enum labels, booleans
         self.n_public = n_public
@@ -369,11 +372,10 @@ class BayesNetGenerator(TableGenerator):
                             index=pd.RangeIndex(n))
 
     def _bounds(self, column: str) -> tuple[float, float, float] | None:
-        """The range a number column's type holds (None for counts, gaps and dates)."""
+        """The range the schema allows a column (see values.schema_bounds); None for counts and gaps,
+        whose units are their own."""
         unit = self.units.get(column) or ""
-        if not (unit == "int" or unit.startswith("decimal:")) or column not in {c.name for c in self.table.columns}:
-            return None
-        return type_range(self.table.column(column).type)
+        return None if unit.startswith("count:") or column in self.gaps else self.bounds.get(column)
 
     def null_shares(self, n: int = 20_000, seed: int = 0) -> dict[str, float]:
         """The share of rows each column's NULL state gets in ``n`` rows drawn from the network, parent

@@ -72,24 +72,20 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
             raise DbsynthError(f"internal: thresholded release of {budget.table}.{node} was not planned")
         tau = threshold(sens, sigma, delta_t)
         counts = present.astype(object).map(lambda v: v.item() if isinstance(v, np.generic) else v).value_counts()
-        noisy = gaussian(counts.to_numpy(dtype=float), sens, rho, budget.rng)
+        noisy = gaussian(counts.to_numpy(dtype=float), sens, rho)
         budget.accountant.spend(budget.table, f"domain {node}", "gaussian, thresholded", rho, sensitivity=sens,
                                 scale=sigma, delta=delta_t)
         kept = sorted((v for v, c in zip(counts.index, noisy, strict=True) if c > tau), key=lambda v: (str(type(v)), v))
         return Discretizer("values", values=tuple(kept) or (None,), has_null=True)
-    grid = _grid(unit)
+    grid = _grid(unit) if bounds is None else _bounded_grid(_grid(unit), bounds)
     x = _numeric(present, unit)
-    # only cells the column's type can hold (a smallint's noise-born cell at -10⁸ failed the write)
-    fits = np.ones(len(grid) - 1, dtype=bool) if bounds is None else \
-        (grid[:-1] >= bounds[0]) & (grid[1:] <= bounds[1] + bounds[2])
     # the public grid finds where the values lie. A decimal column's values repeat at its scale's
     # precision (prices at 0.99, 2.99): a second histogram over ~50 finer cells inside each kept cell
     # finds them, a value's whole count in one cent-wide cell; it gets 1/4 of the column's ρ. Dates
     # and other numbers spread over the fine cells, where splitting ρ cost more than the finer
     # shape gained (Pagila at ε = 1: column shapes 0.81 refined against 0.86 not).
     refine = unit.startswith("decimal:")
-    coarse, coarse_mass = _noisy_cells(x, grid, sens, rho * 3 / 4 if refine else rho, budget, f"domain {node}",
-                                       within=fits)
+    coarse, coarse_mass = _noisy_cells(x, grid, sens, rho * 3 / 4 if refine else rho, budget, f"domain {node}")
     if len(coarse) == 0:
         return Discretizer("values", values=(None,), has_null=True)
     if not refine:
@@ -100,6 +96,19 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
     if len(cells) == 0:  # too little signal at the finer level: bins from the coarse cells
         return _binned(grid, coarse, coarse_mass, unit)
     return _binned(fine, cells, mass, unit)
+
+
+def _bounded_grid(grid: np.ndarray, bounds: tuple[float, float, float]) -> np.ndarray:
+    """The grid cut to what the schema allows, ``[low, high + step)``: the cells outside are dropped
+    and the two that straddle a bound end at it, so no cell a value cannot take is released (a
+    smallint's noise-born cell at -10⁸ and a MySQL timestamp's in 1907 failed writes) and a value at
+    a bound keeps its cell (CHECK (rating BETWEEN 1 AND 5) keeps its 5s). A range inside one grid
+    cell is one cell."""
+    low, high, step = bounds
+    top = high + step
+    inner = grid[(grid > low) & (grid < top)]
+    return np.concatenate([[low] if np.isfinite(low) else grid[grid <= low][-1:], inner,
+                           [top] if np.isfinite(top) else grid[grid >= top][:1]])
 
 
 def _inside(fine: np.ndarray, grid: np.ndarray, coarse: np.ndarray) -> np.ndarray:
@@ -117,7 +126,7 @@ def _noisy_cells(x: np.ndarray, edges: np.ndarray, sens: float, rho: float, budg
     cells = np.bincount(np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2),
                         minlength=len(edges) - 1).astype(float)
     inside = np.ones(len(cells), dtype=bool) if within is None else within
-    noisy = gaussian(cells, sens, rho, budget.rng)
+    noisy = gaussian(cells, sens, rho)
     budget.accountant.spend(budget.table, label, "gaussian histogram", rho, sensitivity=sens, scale=sigma)
     kept = np.flatnonzero(inside & (noisy > sigma * _floor(int(inside.sum()))))
     return kept, noisy[kept]

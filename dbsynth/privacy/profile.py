@@ -55,7 +55,7 @@ def thresholdable(table: Table, column: Column) -> bool:
 
 
 def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: float, rho: float, rows: float,
-            accountant: Accountant, rng: np.random.Generator) -> ColumnKind:
+            accountant: Accountant) -> ColumnKind:
     """The column's kind from noisy counts of its (capped) values; ``sensitivity`` is Δ, the rows one
     person reaches in the table, ``rows`` its released row count: where the noise would swamp them
     nothing is released (and ρ is left to the tables)."""
@@ -70,7 +70,7 @@ def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: flo
     if rows < JUDGED * sigma:
         return swamped
     exact = KindStats.of(values, strings=strings, sample=None)
-    noisy = gaussian(np.array([getattr(exact, n) for n in names], dtype=float), sens, rho, rng)
+    noisy = gaussian(np.array([getattr(exact, n) for n in names], dtype=float), sens, rho)
     accountant.spend(table.key, f"profile {column.name}", "gaussian", rho, sensitivity=sens, scale=sigma)
     released = dict(zip(names, noisy.tolist(), strict=True))
     if released["present"] < JUDGED * sigma:
@@ -82,7 +82,7 @@ def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: flo
 
 
 def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: float, rho: float,
-             accountant: Accountant, rng: np.random.Generator) -> str | None:
+             accountant: Accountant) -> str | None:
     """The most common shape among those whose noisy count clears the threshold (a δ_t release, as
     for category values), or ``None`` when none does; then its constant characters (``ORD`` of
     ``ORD-12345``, see :func:`_constant_characters`). Each of the two gets half of ``rho``."""
@@ -93,7 +93,7 @@ def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: fl
     sigma = gaussian_sigma(sensitivity, rho)
     delta_t = accountant.threshold_delta
     tau = threshold(sensitivity, sigma, delta_t)
-    noisy = gaussian(counts.to_numpy(dtype=float), sensitivity, rho, rng)
+    noisy = gaussian(counts.to_numpy(dtype=float), sensitivity, rho)
     accountant.spend(table.key, f"shape {column.name}", "gaussian, thresholded", rho, sensitivity=sensitivity,
                      scale=sigma, delta=delta_t)
     best = int(np.argmax(noisy)) if len(noisy) else -1
@@ -102,14 +102,13 @@ def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: fl
     shape = str(counts.index[best])
     same = text[shapes == shape]
     constant = _constant_characters(table, column, same, shape, float(noisy[best]), sensitivity=sensitivity,
-                                    rho=rho, accountant=accountant, rng=rng)
+                                    rho=rho, accountant=accountant)
     return "".join("\\" + constant[i] if i in constant else "\\\\" if ch == "\\" else ch
                    for i, ch in enumerate(shape))  # literals escaped as exact shapes escape them
 
 
 def _constant_characters(table: Table, column: Column, same: pd.Series, shape: str, rows: float, *,
-                         sensitivity: float, rho: float, accountant: Accountant,
-                         rng: np.random.Generator) -> dict[int, str]:
+                         sensitivity: float, rho: float, accountant: Accountant) -> dict[int, str]:
     """The letter or digit positions of ``shape`` that (nearly) every value of it shares, from one
     Gaussian release of a histogram per position over the public alphabet (no threshold needed: the
     alphabet is public). A person's Δ rows move each position's histogram by at most Δ, so the whole
@@ -123,7 +122,7 @@ def _constant_characters(table: Table, column: Column, same: pd.Series, shape: s
     hist = np.concatenate([same.str[i].value_counts().reindex(list(alphabets[i]), fill_value=0).to_numpy(dtype=float)
                            for i in positions])
     sens = sensitivity * math.sqrt(len(positions))
-    noisy = gaussian(hist, sens, rho, rng)
+    noisy = gaussian(hist, sens, rho)
     sigma = gaussian_sigma(sens, rho)
     accountant.spend(table.key, f"shape characters {column.name}", "gaussian histogram", rho, sensitivity=sens,
                      scale=sigma)

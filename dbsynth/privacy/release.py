@@ -19,7 +19,7 @@ __all__ = ["ScalarShare", "dp_count", "dp_cpt", "mi_sensitivity", "pick", "thres
 def dp_count(n: float, budget: TableBudget, sensitivity: float, label: str, parts: int) -> float:
     """A noisy, non-negative count (a row count, a number of NULLs) from the table's scalar share."""
     rho = budget.part("scalars", parts)
-    noisy = gaussian(np.array([float(n)]), sensitivity, rho, budget.rng)[0]
+    noisy = gaussian(np.array([float(n)]), sensitivity, rho)[0]
     budget.accountant.spend(budget.table, label, "gaussian", rho, sensitivity=sensitivity,
                             scale=gaussian_sigma(sensitivity, rho))
     return max(float(noisy), 0.0)
@@ -49,14 +49,14 @@ def pick(scores: list[float], sensitivity: float, budget: TableBudget, label: st
     rho = budget.part("structure", parts)
     budget.accountant.spend(budget.table, label, "exponential", rho, sensitivity=sensitivity,
                             scale=math.sqrt(8 * rho))
-    return exponential(np.asarray(scores), sensitivity, rho, budget.rng)
+    return exponential(np.asarray(scores), sensitivity, rho)
 
 
 def dp_cpt(counts: np.ndarray, sensitivity: float, budget: TableBudget, label: str, parts: int) -> np.ndarray:
     """Noisy joint counts → a CPT: Gaussian noise, negatives clipped, rows normalised; a parent
     configuration left empty falls back to the node's (noisy) marginal, so rows stay consistent."""
     rho = budget.part("cpt", parts)
-    noisy = np.clip(gaussian(counts, sensitivity, rho, budget.rng), 0, None)
+    noisy = np.clip(gaussian(counts, sensitivity, rho), 0, None)
     budget.accountant.spend(budget.table, label, "gaussian", rho, sensitivity=sensitivity,
                             scale=gaussian_sigma(sensitivity, rho))
     marginal = noisy.sum(axis=0)
