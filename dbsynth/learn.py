@@ -23,10 +23,10 @@ from dbsynth.privacy.profile import PROFILE_SHARE, dp_kind, dp_shape, profile_sl
 from dbsynth.privacy.units import (
     DEFAULT_CAP,
     bound_units,
+    contributions,
     holdout_mask,
     private_tables,
     propose_unit,
-    root_contributions,
 )
 from dbsynth.relational import fk_id
 from dbsynth.schema import Schema, reflect
@@ -72,8 +72,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     unit, proposed = _unit(schema, the_plan, frames, unit) if not math.isinf(epsilon) else (None, None)
     private = private_tables(schema, the_plan, unit) if unit else []
     public = [key for key in the_plan.order if key not in private]
-    roots = root_contributions(schema, the_plan, public, cap) if private else {}
-    delta_of = {key: max(per_root.values()) for key, per_root in roots.items()}  # Δ: the most rows one person adds
+    delta_of = contributions(schema, the_plan, private, cap)  # Δ: the most rows one person adds
     # the fit's random choices that are not noise (which children capping keeps, the first node of a
     # network under DP); the noise comes from OpenDP's secret generator (see privacy.mechanisms)
     choice_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xD1FF,)))

@@ -28,7 +28,7 @@ rows to table T: the per-unit sensitivity every mechanism on T uses.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ from dbsynth.relational import parent_positions
 from dbsynth.schema.model import ForeignKey, Schema
 from dbsynth.semantics import Semantic, semantic_of
 
-__all__ = ["DEFAULT_CAP", "bound_units", "holdout_mask", "private_tables", "propose_unit", "root_contributions"]
+__all__ = ["DEFAULT_CAP", "bound_units", "contributions", "holdout_mask", "private_tables", "propose_unit"]
 
 DEFAULT_CAP = 5
 
@@ -48,33 +48,29 @@ def _private_fks(schema: Schema, plan: Plan, key: str, private: Collection[str])
             if fk.referred in private and fk.referred != key and not plan.is_deferred(key, fk)]
 
 
-def root_contributions(schema: Schema, plan: Plan, public: Iterable[str], cap: int) -> dict[str, dict[str, int]]:
-    """Δ_R(T) per private table T and each private root R its rows reach (see the module docstring).
+def contributions(schema: Schema, plan: Plan, private: Collection[str], cap: int) -> dict[str, int]:
+    """Δ(T), the most rows one person adds to each private table T (see the module docstring), the
+    ``private`` tables being the unit's (:func:`private_tables`).
 
-    The min over FKs holds only through a NOT NULL FK whose parent rows all have a person of R
-    (``sure``); otherwise a person's rows are bounded by the sum over the FKs that can reach them."""
-    public = set(public)
-    out: dict[str, dict[str, int]] = {}
-    sure: dict[str, set[str]] = {}  # roots every row of the table belongs to a person of
+    The min over FKs holds only through a NOT NULL FK to a parent every row of which belongs to a
+    person (``owned``: reached from the unit through NOT NULL FKs); otherwise a person's rows are
+    bounded by the sum over the FKs that can reach them."""
+    out: dict[str, int] = {}
+    owned: set[str] = set()
     for key in plan.order:
-        if key in public:
+        if key not in private:
             continue
         table = schema.table(key)
         parents = _private_fks(schema, plan, key, out)
-        if not parents:
-            out[key], sure[key] = {key: 1}, {key}
+        if not parents:  # the unit
+            out[key] = 1
+            owned.add(key)
             continue
-        total: dict[str, int] = {}
-        through: dict[str, int] = {}
-        sure[key] = set()
-        for fk in parents:
-            not_null = not any(table.column(c).nullable for c in fk.columns)
-            for root, d in out[fk.referred].items():
-                total[root] = total.get(root, 0) + d * cap
-                if not_null and root in sure[fk.referred]:
-                    through[root] = min(through.get(root, d * cap), d * cap)
-                    sure[key].add(root)
-        out[key] = {root: min(t, through.get(root, t)) for root, t in total.items()}
+        through = [out[fk.referred] * cap for fk in parents
+                   if fk.referred in owned and not any(table.column(c).nullable for c in fk.columns)]
+        out[key] = min([sum(out[fk.referred] * cap for fk in parents), *through])
+        if through:
+            owned.add(key)
     return out
 
 

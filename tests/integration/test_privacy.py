@@ -203,7 +203,7 @@ def test_every_persons_rows_are_bounded(sqlite_database: Callable[..., str], tmp
 
     from dbsynth.connect import create_engine
     from dbsynth.graph import plan
-    from dbsynth.privacy.units import bound_units, root_contributions
+    from dbsynth.privacy.units import bound_units, contributions
     from dbsynth.schema import reflect
     from dbsynth.schema.read import read_table
 
@@ -222,11 +222,10 @@ def test_every_persons_rows_are_bounded(sqlite_database: Callable[..., str], tmp
     the_plan = plan(schema)
     frames = {k: read_table(engine, schema.table(k)) for k in the_plan.order}
     engine.dispose()
-    roots = root_contributions(schema, the_plan, [], 5)
-    assert roots == {"customer": {"customer": 1}, "invoice": {"customer": 5}, "line": {"customer": 25},
-                     "payment": {"customer": 5}}
+    delta_of = contributions(schema, the_plan, the_plan.order, 5)
+    assert delta_of == {"customer": 1, "invoice": 5, "line": 25, "payment": 5}
     for seed in range(5):
-        out = bound_units(schema, the_plan, frames, roots, 5, np.random.default_rng(seed))
+        out = bound_units(schema, the_plan, frames, delta_of, 5, np.random.default_rng(seed))
         kept_invoices = set(out["invoice"]["id"])
         assert len(out["invoice"][out["invoice"]["customer_id"] == 1]) == 5
         assert set(out["line"]["invoice_id"]) <= kept_invoices and len(out["line"]) <= 25

@@ -1,0 +1,165 @@
+"""Differentially private utility against the anchors: smartnoise-synth's MST (the NIST challenge
+winner) and AIM, and dbsynth, on the same single tables at the same ε, all scored by SDMetrics'
+single-table QualityReport (column shapes, column pair trends), the mean of ``--runs`` fits each,
+in one table, one run.
+
+Tables: Pagila's ``film`` (release_year, language_id, rental_duration, rental_rate, length,
+replacement_cost, rating; 1,000 rows) and Chinook's ``track`` (media_type_id, genre_id, milliseconds,
+bytes, unit_price; 3,503 rows), each copied into a one-table schema so every system sees the same
+columns and nothing else; each row is a person (dbsynth: ``--unit`` the table). SDMetrics 0.32
+scores a column pair only where the real data shows an association above its threshold; the film
+columns are independent (Pagila's are generated), so their pair trends are undefined ("—").
+
+The anchors pin old libraries (mbi < 2, opacus 0.14), so they and SDMetrics run in a virtual
+environment this script makes (``benchmarks/.anchors-venv``; the CPU build of torch first), never
+in dbsynth's. MST and AIM get 10% of ε to find the continuous columns' bounds (their
+``preprocessor_eps``), the rest for the model; dbsynth reads the bounds from the schema.
+
+    python benchmarks/dp_anchors.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
+                                    [--epsilons 1 5] [--runs 3] [--systems dbsynth mst aim]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+from _datasets import scratch
+
+import dbsynth
+
+HERE = Path(__file__).resolve().parent
+VENV = HERE / ".anchors-venv"
+ANCHORS = ["torch==2.13.0", "smartnoise-synth==1.0.8", "sdmetrics==0.32.0"]  # torch first: its CPU build
+TABLES = {  # table: (dataset, categorical columns, continuous columns)
+    "film": ("pagila", ["release_year", "language_id", "rental_duration", "rental_rate", "replacement_cost",
+                        "rating"], ["length"]),
+    "track": ("chinook", ["media_type_id", "genre_id", "unit_price"], ["milliseconds", "bytes"]),
+}
+
+INNER = r'''
+import json, sys, time, warnings
+from pathlib import Path
+import pandas as pd
+warnings.filterwarnings("ignore")
+from sdmetrics.reports.single_table import QualityReport
+from snsynth import Synthesizer
+
+def canon(values):
+    """Category values as one text whatever the writer's dtype (2006, 2006.0 and "2006" alike)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().sum() == values.notna().sum():
+        return numbers.map(lambda v: "" if pd.isna(v) else repr(round(float(v), 6)))
+    return values.astype(str).where(values.notna(), "")
+
+
+job = json.loads(Path(sys.argv[1]).read_text())
+real = pd.read_csv(job["real"])
+cat, cont = job["categorical"], job["continuous"]
+for c in cat:
+    real[c] = canon(real[c])
+metadata = {"columns": {**{c: {"sdtype": "categorical"} for c in cat}, **{c: {"sdtype": "numerical"} for c in cont}}}
+out = []
+for run in job["runs"]:
+    start = time.perf_counter()
+    if run["system"] in ("mst", "aim"):
+        synth = Synthesizer.create(run["system"], epsilon=run["epsilon"] * 0.9)
+        synth.fit(real, categorical_columns=cat, continuous_columns=cont, preprocessor_eps=run["epsilon"] * 0.1)
+        fake = synth.sample(len(real))
+    else:
+        fake = pd.read_csv(run["csv"])
+    seconds = time.perf_counter() - start if run["system"] != "dbsynth" else run["seconds"]
+    for c in cat:
+        fake[c] = canon(fake[c])
+    for c in cont:
+        fake[c] = pd.to_numeric(fake[c], errors="coerce")
+    report = QualityReport()
+    report.generate(real[cat + cont], fake[cat + cont], metadata, verbose=False)
+    # the mean over the pairs SDMetrics could score (a constant column, such as film.release_year, has
+    # no correlation to score: its pairs are NaN and would make the property NaN)
+    shapes = report.get_details("Column Shapes")["Score"].mean()
+    pairs = report.get_details("Column Pair Trends")["Score"].mean()
+    out.append({**run, "shapes": float(shapes), "pairs": float(pairs), "seconds": seconds})
+print(json.dumps(out))
+'''
+
+
+def anchors_python() -> Path:
+    """The anchors' interpreter, made on first use."""
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        print(f"making {VENV} for smartnoise-synth and SDMetrics (a few minutes, once)", file=sys.stderr)
+        venv.create(VENV, with_pip=True)
+        for package in ANCHORS:
+            subprocess.run([str(python), "-m", "pip", "install", "-q", package], check=True)
+    return python
+
+
+def single_table(url: str, table: str, columns: list[str]) -> None:
+    """``single.<table>``: the columns alone, no keys, next to the dataset's own tables."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS single")
+        conn.execute(f"CREATE TABLE single.{table} AS SELECT {', '.join(columns)} FROM public.{table}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 5.0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--systems", nargs="+", default=["dbsynth", "mst", "aim"])
+    args = ap.parse_args()
+    python = anchors_python()
+    results = []
+    with scratch(args.url) as dbs, tempfile.TemporaryDirectory() as tmp:
+        for table, (dataset, cat, cont) in TABLES.items():
+            src = dbs.source(dataset)
+            single_table(src, table, cat + cont)
+            with psycopg.connect(src) as conn:
+                rows = conn.execute(f"SELECT {', '.join(cat + cont)} FROM single.{table}").fetchall()
+            real_csv = Path(tmp) / f"{table}.csv"
+            pd.DataFrame(rows, columns=cat + cont).to_csv(real_csv, index=False)
+            runs = []
+            for eps in args.epsilons:
+                for i in range(args.runs):
+                    for system in args.systems:
+                        if system != "dbsynth":
+                            runs.append({"system": system, "epsilon": eps, "run": i})
+                            continue
+                        start = time.perf_counter()
+                        model = dbsynth.fit(src, schemas=["single"], epsilon=eps, unit=f"single.{table}", seed=i)
+                        fake = dbsynth.sample(model, seed=i)[f"single.{table}"]
+                        csv = Path(tmp) / f"{table}-dbsynth-{eps}-{i}.csv"
+                        fake.to_csv(csv, index=False)
+                        runs.append({"system": system, "epsilon": eps, "run": i, "csv": str(csv),
+                                     "seconds": time.perf_counter() - start})
+            job = Path(tmp) / f"{table}.json"
+            job.write_text(json.dumps({"real": str(real_csv), "categorical": cat, "continuous": cont, "runs": runs}))
+            done = subprocess.run([str(python), "-c", INNER, str(job)], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(done.stderr[-3000:])
+            results += [{**r, "table": table} for r in json.loads(done.stdout.strip().splitlines()[-1])]
+    print(f"{'table':7} {'ε':>4} " + " ".join(f"{s + ' shapes / pairs':>22}" for s in args.systems)
+          + "   (mean of runs; seconds per fit)")
+    for table in TABLES:
+        for eps in args.epsilons:
+            cells = []
+            for system in args.systems:
+                mine = [r for r in results if r["table"] == table and r["epsilon"] == eps and r["system"] == system]
+                mean = {k: sum(r[k] for r in mine) / len(mine) for k in ("shapes", "pairs", "seconds")}
+                pairs = "  —  " if math.isnan(mean["pairs"]) else f"{mean['pairs']:.3f}"
+                cells.append(f"{mean['shapes']:.3f} / {pairs} ({mean['seconds']:.0f}s)")
+            print(f"{table:7} {eps:>4g} " + " ".join(f"{c:>22}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
