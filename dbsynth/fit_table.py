@@ -18,7 +18,7 @@ import pandas as pd
 
 from dbsynth.generators.bayesnet import BayesNetGenerator, mutual_information, needs_domain, structure_picks
 from dbsynth.generators.discretize import numeric_unit
-from dbsynth.generators.values import schema_bounds
+from dbsynth.generators.dp_domain import schema_bounds
 from dbsynth.graph import Plan
 from dbsynth.model import ColumnModel, TableModel
 from dbsynth.privacy.accountant import Accountant

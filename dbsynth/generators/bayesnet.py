@@ -12,15 +12,13 @@ and context evidence need control of the draw; and the model file stores plain a
 here is numpy on integer codes (560k rows/s on a 10-column table, ``benchmarks/fit_generate.py``).
 :func:`dbsynth.export.to_pgmpy` hands a fitted network to pgmpy for inspection and inference.
 
-Why not pgmpy's structure search on the exact path (ε = ∞) either: ``benchmarks/structure_search.py``
-puts ``HillClimbSearch`` (BIC, in-degree ≤ 2, context nodes as roots, CPTs estimated the same way) in
-place of this search on every network of Pagila (13) and Chinook (6). pgmpy's structures score better
-on held-out rows (summed log-likelihood per row −45.3 against −93.2 on Pagila, −35.4 against −40.4 on
-Chinook: this search's high-cardinality parents fit the sample closely), but generated data keep
-less: fidelity 0.958 against 0.989 (Pagila) and 0.809 against 0.941 (Chinook), where BIC drops the
-edges a small table cannot pay for (Chinook pair trends 0.677 against 0.966, parent-child trends
-0.644 against 0.888); and the search takes 0.58 s against 0.04 s. Fidelity is what the user asks for
-on this path, so the search here stays.
+Nor pgmpy's structure search on the exact path (ε = ∞): ``benchmarks/structure_search.py`` puts
+``HillClimbSearch`` (BIC, in-degree ≤ 2, context nodes as roots, CPTs estimated alike) in place of
+this search on every network of Pagila (13) and Chinook (6). Its structures fit held-out rows better
+(log-likelihood per row, summed, −45.3 against −93.2 on Pagila, −35.4 against −40.4 on Chinook), but
+generated data keep less: fidelity 0.958 against 0.989 (Pagila), 0.809 against 0.941 (Chinook),
+where BIC drops the edges a small table cannot pay for (Chinook pair trends 0.677 against 0.966);
+it takes 0.58 s against 0.04 s. Fidelity is what this path is for, so this search stays.
 """
 
 from __future__ import annotations

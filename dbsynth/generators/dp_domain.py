@@ -7,20 +7,69 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dbsynth.errors import DbsynthError
 from dbsynth.generators.discretize import MAX_BINS, Discretizer, _numeric
+from dbsynth.generators.values import type_range
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import gaussian, gaussian_sigma
 from dbsynth.privacy.release import threshold, upper_z
+from dbsynth.rules.domains import ColumnDomain
+from dbsynth.schema.model import Table, TypeKind
 
-__all__ = ["COUNT_EDGES", "dp_discretizer"]
+__all__ = ["COUNT_EDGES", "dp_discretizer", "schema_bounds"]
 
 COUNT_EDGES = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 1001)
 DP_BINS = 8
+
+
+MYSQL_TIMESTAMP = (1.0, 2**31 - 1.0)  # 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC, in seconds
+
+
+def schema_bounds(table: Table, dialect: str, domains: Mapping[str, ColumnDomain]
+                  ) -> dict[str, tuple[float, float, float]]:
+    """Per number or date column, the lowest and highest value its type and its CHECKs allow, and the
+    step, in the discretisers' units (seconds since 1970 for dates): what the schema already says,
+    so a release under DP never spends on, nor produces, a value outside it (a MySQL ``timestamp``
+    holds 1970–2038; a noise-born bin in 1907 failed the write)."""
+    out = {}
+    for col in table.columns:
+        t = col.type
+        if t.kind in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT):
+            lo, hi, step = type_range(t)
+        elif t.kind in (TypeKind.DATE, TypeKind.DATETIME):
+            mysql = dialect in ("mysql", "mariadb") and t.name == "timestamp"
+            lo, hi = MYSQL_TIMESTAMP if mysql else (-np.inf, np.inf)
+            step = 86400.0 if t.kind is TypeKind.DATE else 1.0
+        else:
+            continue
+        d = domains.get(col.name, ColumnDomain())
+        d_lo, d_hi = _in_units(d.low, t.kind), _in_units(d.high, t.kind)
+        if d_lo is not None:
+            lo = max(lo, d_lo + (step if d.low_strict else 0.0))
+        if d_hi is not None:
+            hi = min(hi, d_hi - (step if d.high_strict else 0.0))
+        if lo <= hi and (np.isfinite(lo) or np.isfinite(hi)):
+            out[col.name] = (lo, hi, step)
+    return out
+
+
+def _in_units(value: Any, kind: TypeKind) -> float | None:
+    """A CHECK bound as a number in the discretisers' units; None when it is none or not readable."""
+    if value is None:
+        return None
+    try:
+        if kind in (TypeKind.DATE, TypeKind.DATETIME):
+            stamp = pd.Timestamp(value)
+            return float((stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).value / 1e9)
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _floor(cells: int, false_cells: float = 0.05) -> float:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ from dbsynth.errors import ConstraintError
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.regex import Unsupported, matching
 from dbsynth.rules.domains import ColumnDomain
-from dbsynth.schema.model import Column, ColumnType, Table, TypeKind
+from dbsynth.schema.model import Column, ColumnType, TypeKind
 from dbsynth.semantics import Semantic, tokens
 
 __all__ = ["ValueSpec", "make_values"]
@@ -132,50 +131,6 @@ def type_range(t: ColumnType) -> tuple[float, float, float]:
         type_hi = 10.0 ** (t.precision - scale) - 10.0 ** -scale
         return -type_hi, type_hi, 10.0 ** -scale
     return -1e15, 1e15, 10.0 ** -(t.scale or 2)
-
-
-MYSQL_TIMESTAMP = (1.0, 2**31 - 1.0)  # 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC, in seconds
-
-
-def schema_bounds(table: Table, dialect: str, domains: Mapping[str, ColumnDomain]
-                  ) -> dict[str, tuple[float, float, float]]:
-    """Per number or date column, the lowest and highest value its type and its CHECKs allow, and the
-    step, in the discretisers' units (seconds since 1970 for dates): what the schema already says,
-    so a release under DP never spends on, nor produces, a value outside it (a MySQL ``timestamp``
-    holds 1970–2038; a noise-born bin in 1907 failed the write)."""
-    out = {}
-    for col in table.columns:
-        t = col.type
-        if t.kind in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT):
-            lo, hi, step = type_range(t)
-        elif t.kind in (TypeKind.DATE, TypeKind.DATETIME):
-            mysql = dialect in ("mysql", "mariadb") and t.name == "timestamp"
-            lo, hi = MYSQL_TIMESTAMP if mysql else (-np.inf, np.inf)
-            step = 86400.0 if t.kind is TypeKind.DATE else 1.0
-        else:
-            continue
-        d = domains.get(col.name, ColumnDomain())
-        d_lo, d_hi = _in_units(d.low, t.kind), _in_units(d.high, t.kind)
-        if d_lo is not None:
-            lo = max(lo, d_lo + (step if d.low_strict else 0.0))
-        if d_hi is not None:
-            hi = min(hi, d_hi - (step if d.high_strict else 0.0))
-        if lo <= hi and (np.isfinite(lo) or np.isfinite(hi)):
-            out[col.name] = (lo, hi, step)
-    return out
-
-
-def _in_units(value: Any, kind: TypeKind) -> float | None:
-    """A CHECK bound as a number in the discretisers' units; None when it is none or not readable."""
-    if value is None:
-        return None
-    try:
-        if kind in (TypeKind.DATE, TypeKind.DATETIME):
-            stamp = pd.Timestamp(value)
-            return float((stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).value / 1e9)
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _numeric_bounds(spec: ValueSpec, t: ColumnType, n: int) -> tuple[float, float]:

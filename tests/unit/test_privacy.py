@@ -188,8 +188,7 @@ def test_date_and_check_domains_stay_inside_what_the_schema_allows() -> None:
     cells in 1900–2100 and beyond the CHECK show up without them (a 1907 bin once failed a write)."""
     import pandas as pd
 
-    from dbsynth.generators.dp_domain import dp_discretizer
-    from dbsynth.generators.values import schema_bounds
+    from dbsynth.generators.dp_domain import dp_discretizer, schema_bounds
     from dbsynth.privacy.budget import TableBudget
     from dbsynth.rules.checks import compile_check
     from dbsynth.rules.domains import column_domains
