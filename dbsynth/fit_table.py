@@ -44,14 +44,14 @@ from dbsynth.schema.model import Column, ForeignKey, Table, TypeKind
 from dbsynth.semantics import ColumnKind, key_columns
 from dbsynth.synthesis import predicates_for
 
-__all__ = ["LEARNED", "FitContext", "fit_table"]
+__all__ = ["COUNT_BOUND", "LEARNED", "FitContext", "fit_table"]
 
 RULE_TOLERANCE = 0.1  # a DP rule test is run only when 3σ of its count is under 10% of the table's rows
 LEARNED = {ColumnKind.CATEGORICAL, ColumnKind.NUMERIC, ColumnKind.DATETIME, ColumnKind.BOOLEAN,
            ColumnKind.CONSTANT}
 MAX_CONTEXT = 3
 MAX_NULL_PARENT = 0.95  # a (noisy) share of rows without their primary parent is kept below this
-PUBLIC_COUNT_BOUND = 50
+COUNT_BOUND = 50  # children per parent a private count node holds
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class FitContext:
     cap: int
     k: int
     rng: np.random.Generator
+    owned: Mapping[str, pd.DataFrame]  # every private row owned by one person, not capped (children per parent)
 
     def count_sensitivity(self, key: str, child_key: str, fk: ForeignKey) -> float:
         """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
@@ -190,9 +191,11 @@ def _ordered(cols: Sequence[ColumnModel]) -> dict[str, bool]:
 
 
 def _nodes(ctx: FitContext, table: Table, cols: Sequence[ColumnModel]) -> _Nodes:
-    """Own learned columns, then one count node per child FK. A private count is bounded: by the cap
-    when this table is private (children were capped per parent), else by PUBLIC_COUNT_BOUND; exact
-    counts keep their values."""
+    """Own learned columns, then one count node per child FK. A private count is bounded by
+    COUNT_BOUND; exact counts keep their values. Under a private parent the counts are taken before
+    capping, from rows each owned by one person: a person's rows in this table (at most Δ) carry
+    their own counts whatever those are, so the larger bound costs no sensitivity, and the child
+    table is generated at its size, not at the cap's."""
     frame = ctx.frames[table.key].copy()
     own_delta = float(ctx.delta_of.get(table.key, 0))
     units: dict[str, str | None] = {cm.name: numeric_unit(table.column(cm.name), cm.kind)
@@ -202,8 +205,9 @@ def _nodes(ctx: FitContext, table: Table, cols: Sequence[ColumnModel]) -> _Nodes
     for child_key, fk in ctx.children[table.key]:
         node = "#" + fk_id(child_key, fk)
         sens[node] = ctx.count_sensitivity(table.key, child_key, fk)
-        bound = (ctx.cap if table.key in ctx.delta_of else PUBLIC_COUNT_BOUND) if sens[node] > 0 else 1000
-        frame[node] = np.minimum(children_per_parent(frame, ctx.frames[child_key], fk), bound)
+        bound = COUNT_BOUND if sens[node] > 0 else 1000
+        children = ctx.owned[child_key] if table.key in ctx.delta_of else ctx.frames[child_key]
+        frame[node] = np.minimum(children_per_parent(frame, children, fk), bound)
         units[node] = f"count:{bound}" if sens[node] > 0 else "int"
         counts.append((node, child_key, fk))
     labels = {c: _public_domain(table.column(c)) for c in units

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dbsynth.connect import create_engine
 from dbsynth.errors import UsageError
-from dbsynth.fit_table import LEARNED, FitContext, fit_table
+from dbsynth.fit_table import COUNT_BOUND, LEARNED, FitContext, fit_table
 from dbsynth.graph import Plan, plan
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON, Accountant
@@ -80,13 +80,17 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         frames = {key: f[~holdout_mask(f, _key_columns(schema.table(key)), holdout, seed)] if key not in public else f
                   for key, f in frames.items()}
     # bound every unit's contribution first: all statistics, counts included, come from capped rows
+    # every private row owned by one person (the same bound without its cap): the children-per-parent
+    # counts come from these, so a person's counts are theirs alone (see fit_table._nodes)
+    owned = bound_units(schema, the_plan, frames, delta_of, 2**62, choice_rng) if delta_of else frames
     frames = bound_units(schema, the_plan, frames, delta_of, cap, choice_rng)
     learnable = {key: [c for c in schema.table(key).writable_columns if c.name in frames[key].columns]
                  for key in the_plan.order}
     # planned from the schema: at most one thresholded release per private column (see privacy.profile)
     accountant = Accountant(epsilon, delta, thresholds=sum(
         thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
-    ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, choice_rng)
+    ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, choice_rng,
+                     owned)
     rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant)
     profiles = _profiles(ctx, learnable, rows_of)
     rho_of = _table_shares(ctx, profiles)
@@ -95,7 +99,8 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         tables[key] = fit_table(ctx, key, profiles[key], tables, rho_of[key], rows_of.get(key, float(len(frames[key]))))
         if progress:
             progress(key, len(frames[key]))
-    tables = _released_means(tables, {fk_id(c, fk): c for key in the_plan.order for c, fk in ctx.children[key]})
+    tables = _released_means(tables, {fk_id(c, fk): c for key in the_plan.order for c, fk in ctx.children[key]},
+                             unit)
     return Model(schema=schema, tables=tables, epsilon=epsilon, k=k, privacy=accountant,
                  public=tuple(public) if unit else (), unit=unit, unit_proposed=proposed, cap=cap, holdout=holdout,
                  seed=seed)
@@ -169,19 +174,28 @@ def _private_nodes(ctx: FitContext, key: str, cols: list[ColumnModel]) -> float:
     return (columns + counts) * max(ctx.delta_of.get(key, 1), 1)
 
 
-def _released_means(tables: dict[str, TableModel], child_of: dict[str, str]) -> dict[str, TableModel]:
-    """Children per parent row for every noisy count node: the child table's released row count
-    (times its share of rows with the FK set) over the parent's, post-processing of what is already
-    released. The mean of a noisy count histogram drifts towards the middle of its domain: Chinook's 8
-    public employees drew ~400 customers each (3,220 customers for 59) and the invoices and lines
-    below them multiplied with them; the row counts are unbiased and size each table as learned."""
+def _released_means(tables: dict[str, TableModel], child_of: dict[str, str], unit: str | None
+                    ) -> dict[str, TableModel]:
+    """Children per parent row for every noisy count node, post-processing of what is already
+    released. Under the unit table (a customer's rentals): the mean of the node's own released
+    histogram, whose counts were taken before capping (see fit_table._nodes), so the child table
+    is generated at the source's size (Pagila at ε = 5: 17,683 rentals for 16,044, where the cap of
+    5 a customer made 3,016). Elsewhere: the child table's released row count (times its share of
+    rows with the FK set) over the parent's. Deeper down one person holds Δ > 1 parent rows, and a
+    histogram of few rows under that much noise drifts towards the middle of its domain (Chinook at
+    ε = 5: 15,476 invoice lines for 2,240); so do a handful of public rows (Chinook's 8 employees
+    drew ~400 customers each, 3,220 customers for 59). No mean exceeds what a count node holds
+    (COUNT_BOUND): a noisy row count near zero under a noisy count of children made 1,548 lines
+    an invoice."""
     out = dict(tables)
     for key, tm in tables.items():
-        if any(math.isnan(mean) for _, _, mean in tm.counts):
-            out[key] = replace(tm, counts=tuple(
-                (node, fid, tables[child_of[fid]].rows * (1 - tables[child_of[fid]].fk_null_rates.get(fid, 0.0))
-                 / max(tm.rows, 1)) if math.isnan(mean) else (node, fid, mean)
-                for node, fid, mean in tm.counts))
+        if not any(math.isnan(mean) for _, _, mean in tm.counts):
+            continue
+        means = tm.generator.means([node for node, _, mean in tm.counts if math.isnan(mean)]) if key == unit else {}
+        out[key] = replace(tm, counts=tuple(
+            (node, fid, min(means[node] if node in means else tables[child_of[fid]].rows
+                            * (1 - tables[child_of[fid]].fk_null_rates.get(fid, 0.0)) / max(tm.rows, 1), COUNT_BOUND))
+            if math.isnan(mean) else (node, fid, mean) for node, fid, mean in tm.counts))
     return out
 
 

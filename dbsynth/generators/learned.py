@@ -78,9 +78,13 @@ class LearnedSource:
     def _size(self, table: Table, tm: TableModel, done: Mapping[str, Generated], rng: np.random.Generator
               ) -> tuple[int, np.ndarray | None, ForeignKey | None]:
         """How many rows, and each row's primary parent (its position, -1 for none): a child table
-        gets per parent row the children its count node drew; a root ``rows × scale``; a table whose
-        NOT NULL FK points at an empty table none."""
+        gets per parent row the children its count node drew; a root and the privacy unit's table
+        ``rows × scale`` (the unit's parents are reference data, and a noisy share of customers
+        without a parent once left none at all); a table whose NOT NULL FK points at an empty table
+        none."""
         key, wanted = table.key, self.rows.get(table.key)
+        if wanted is None and key == self.model.unit:  # the people: as many as released, whatever their parents
+            wanted = round(tm.rows * self.scale)
         primary = {fk_id(key, fk): fk for fk in table.foreign_keys}.get(tm.primary) if tm.primary else None
         parent_idx: np.ndarray | None = None
         if primary is not None:

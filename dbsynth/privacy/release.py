@@ -52,11 +52,14 @@ def pick(scores: list[float], sensitivity: float, budget: TableBudget, label: st
     return exponential(np.asarray(scores), sensitivity, rho)
 
 
-def dp_cpt(counts: np.ndarray, sensitivity: float, budget: TableBudget, label: str, parts: int) -> np.ndarray:
-    """Noisy joint counts → a CPT: Gaussian noise, negatives clipped, rows normalised; a parent
-    configuration left empty falls back to the node's (noisy) marginal, so rows stay consistent."""
+def dp_cpt(counts: np.ndarray, sensitivity: float, budget: TableBudget, label: str, parts: int,
+           floor: float = 0.0) -> np.ndarray:
+    """Noisy joint counts → a CPT: Gaussian noise, counts under ``floor`` σ set to zero (negatives
+    always), rows normalised; a parent configuration left empty falls back to the node's (noisy)
+    marginal, so rows stay consistent."""
     rho = budget.part("cpt", parts)
-    noisy = np.clip(gaussian(counts, sensitivity, rho), 0, None)
+    noisy = gaussian(counts, sensitivity, rho)
+    noisy[noisy < max(floor * gaussian_sigma(sensitivity, rho), 0.0)] = 0.0
     budget.accountant.spend(budget.table, label, "gaussian", rho, sensitivity=sensitivity,
                             scale=gaussian_sigma(sensitivity, rho))
     marginal = noisy.sum(axis=0)
