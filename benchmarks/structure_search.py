@@ -27,7 +27,8 @@ from _datasets import scratch
 
 import dbsynth
 from dbsynth.connect import create_engine
-from dbsynth.generators.bayesnet import BayesNet, Node, _joint, _node
+from dbsynth.generators.bayesnet import BayesNet
+from dbsynth.generators.structure import Node, cpt_node, joint
 from dbsynth.report.fidelity import fidelity_report
 from dbsynth.schema import reflect
 from dbsynth.schema.read import read_table
@@ -59,7 +60,7 @@ def pgmpy_structure(codes: dict[str, np.ndarray], cards: dict[str, int], context
 def fit_with(structure: list[tuple[str, tuple[str, ...]]], codes: dict[str, np.ndarray], cards: dict[str, int],
              not_null: frozenset[str], context: tuple[str, ...]) -> BayesNet:
     """CPTs exactly as dbsynth estimates them (context nodes carry none), over a given structure."""
-    return BayesNet([Node(c, cards[c]) if c in context else _node(c, ps, codes, cards, not_null=c in not_null)
+    return BayesNet([Node(c, cards[c]) if c in context else cpt_node(c, ps, codes, cards, not_null=c in not_null)
                      for c, ps in structure])
 
 
@@ -69,7 +70,7 @@ def held_out_ll(net: BayesNet, codes: dict[str, np.ndarray], cards: dict[str, in
     for node in net.nodes:
         if node.name in context:
             continue
-        cfg, _ = _joint([codes[p] for p in node.parents], [cards[p] for p in node.parents])
+        cfg, _ = joint([codes[p] for p in node.parents], [cards[p] for p in node.parents])
         if not node.parents:
             cfg = np.zeros(len(total), dtype=np.int64)
         assert node.cpt is not None

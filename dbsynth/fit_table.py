@@ -3,9 +3,7 @@ and children-per-parent counts), the parent context, the table's share of ρ spl
 the network itself, NULL rates, count means and the learned rules. :mod:`dbsynth.learn` orchestrates
 (profiles, row counts, the budget split between tables) and calls :func:`fit_table` parents first.
 
-Every stage reads the context and what earlier stages returned; none mutates them. The stages draw
-noise from the one generator of the fit in a fixed order (date rules, network, NULL rates, other
-rules), so a model is the same for the same seed."""
+Every stage reads the context and what earlier stages returned; none mutates them."""
 
 from __future__ import annotations
 
@@ -16,9 +14,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from dbsynth.generators.bayesnet import BayesNetGenerator, mutual_information, needs_domain, structure_picks
+from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.generators.discretize import numeric_unit
 from dbsynth.generators.dp_domain import schema_bounds
+from dbsynth.generators.structure import mutual_information, needs_domain, structure_picks
 from dbsynth.graph import Plan
 from dbsynth.model import ColumnModel, TableModel
 from dbsynth.privacy.accountant import Accountant
