@@ -173,7 +173,8 @@ class BayesNetGenerator(TableGenerator):
             spending = sum(1 for c in private if needs_domain(self.units[c], self.labels.get(c)))
             for col in private:
                 self.discretizers[col] = dp_discretizer(frame[col], self.units[col], labels=self.labels.get(col),
-                                                        node=col, budget=dp, parts=spending, bounds=self._bounds(col))
+                                                        node=col, budget=dp, parts=spending, bounds=self._bounds(col),
+                                                        rows=self.n_public)
         codes = self.discretize(frame)
         for node, disc in self.context.items():
             assert context is not None, "context columns need a context frame"

@@ -57,7 +57,7 @@ class Discretizer:
             index = pd.Index(list(self.values), dtype=object)
             codes = index.get_indexer(series.astype(object)).astype(np.int64)
             unknown = (codes < 0) & ~null
-            codes[unknown] = 0  # a value unseen when fitting: the first state
+            codes[unknown] = self._nearest(series[unknown]) if unknown.any() else 0
         else:
             x = _numeric(series, self.unit)
             inner = np.asarray(self.edges[1:-1], dtype=float)
@@ -65,6 +65,20 @@ class Discretizer:
         if self.has_null:
             codes[null] = self.null_state
         return codes
+
+    def _nearest(self, series: pd.Series) -> np.ndarray | int:
+        """States for values the discretiser does not hold: among numbers the nearest value (a price
+        whose count did not clear the DP threshold sits with its neighbour), else the first state."""
+        numbers = [v for v in self.values if isinstance(v, int | float) and not isinstance(v, bool)]
+        x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        if len(numbers) != len(self.values) or np.isnan(x).any():
+            return 0
+        order = np.argsort(numbers)
+        held = np.asarray(numbers, dtype=float)[order]
+        right = np.clip(np.searchsorted(held, x), 1, len(held) - 1) if len(held) > 1 else np.zeros(len(x), int)
+        left = np.maximum(right - 1, 0)
+        pick = np.where(np.abs(x - held[left]) <= np.abs(x - held[right]), left, right)
+        return order[pick].astype(np.int64)
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         n = len(codes)

@@ -214,3 +214,22 @@ def test_date_and_check_domains_stay_inside_what_the_schema_allows() -> None:
                     outside[(col, bounded)] += 1
     assert outside[("logged_at", True)] == outside[("score", True)] == 0
     assert outside[("logged_at", False)] > 0 and outside[("score", False)] > 0
+
+
+def test_a_number_column_of_few_values_keeps_them() -> None:
+    """Rental durations of 3 to 7 days (2,000 rows each) come back as those five values, where the
+    grid's bins spread them over [3, 5) and [5, 7); lengths over 1,000 distinct values still get bins;
+    a value that did not clear the threshold is encoded as its nearest neighbour, not as the first."""
+    import pandas as pd
+
+    from dbsynth.generators.dp_domain import dp_discretizer
+    from dbsynth.privacy.budget import TableBudget
+
+    def fitted(values: pd.Series) -> object:
+        budget = TableBudget(Accountant(5.0, 1e-6, thresholds=1), "t", 0.05, {"n": 1.0}, np.random.default_rng(0))
+        return dp_discretizer(values, "int", labels=None, node="n", budget=budget, parts=1, rows=float(len(values)))
+
+    days = fitted(pd.Series(np.repeat([3, 4, 5, 6, 7], 2000)))
+    assert days.kind == "values" and days.values == (3, 4, 5, 6, 7)
+    assert days.encode(pd.Series([5, 9, 1, None])).tolist() == [2, 4, 0, days.null_state]
+    assert fitted(pd.Series(np.arange(10_000) % 1000)).kind == "bins"
