@@ -177,8 +177,9 @@ def cpt_node(name: str, parents: tuple[str, ...], codes: dict[str, np.ndarray], 
     counts = np.bincount(cfg * card + codes[name], minlength=size * card).reshape(size, card).astype(float)
     if budget is not None and sensitivity > 0:
         # a count node's empty bins lie far above its children-per-parent: the noise clipped at zero
-        # in them drew the mean up (Chinook at ε = 5: 15 invoices a customer for 7); those under 2σ go
-        cpt = dp_cpt(counts, sensitivity, budget, f"cpt {name}", parts, floor=2.0 if name.startswith("#") else 0.0)
+        # in them drew the mean up (Chinook at ε = 5: 15 invoices a customer for 7, and with a 2σ
+        # floor 23 in one fit of twenty-five); those under 3σ go
+        cpt = dp_cpt(counts, sensitivity, budget, f"cpt {name}", parts, floor=3.0 if name.startswith("#") else 0.0)
         if not_null and card > 1:
             cpt[:, -1] = 0.0
             totals = cpt.sum(axis=1, keepdims=True)

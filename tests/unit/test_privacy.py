@@ -89,12 +89,17 @@ def test_decimal_domain_keeps_repeated_prices() -> None:
     from dbsynth.privacy.budget import TableBudget
 
     prices = pd.Series([0.99] * 2000 + [1.99] * 300)
-    budget = TableBudget(Accountant(5.0, 1e-6), "t", 0.05, {"p": 5.0}, np.random.default_rng(3))
+    # the noise is OpenDP's and unseeded: at this ρ the refined cells' floor (≈ 90 rows) lies far
+    # under the 300 prices at 1.99 (at ρ = 0.05, ≈ 275, a third of the fits lost them)
+    budget = TableBudget(Accountant(5.0, 1e-6), "t", 0.5, {"p": 5.0}, np.random.default_rng(3))
     d = dp_discretizer(prices, "decimal:2", labels=None, node="p", budget=budget, parts=1)
-    assert d.spans == ((0.99, 1.0), (1.99, 2.0))
-    decoded = d.decode(np.array([0, 0, 1, 1, 1]), np.random.default_rng(0))
+    # both prices' cents are found; by design an empty histogram lets about one fit in twenty keep
+    # one noise-born cell besides them
+    assert {(0.99, 1.0), (1.99, 2.0)} <= set(d.spans) and len(d.spans) <= 3
+    low, high = d.spans.index((0.99, 1.0)), d.spans.index((1.99, 2.0))
+    decoded = d.decode(np.array([low, low, high, high, high]), np.random.default_rng(0))
     assert decoded.tolist() == [0.99, 0.99, 1.99, 1.99, 1.99]
-    assert sum(e.rho for e in budget.accountant.entries) == pytest.approx(0.05 * 0.2)  # the domain share
+    assert sum(e.rho for e in budget.accountant.entries) == pytest.approx(0.5 * 0.2)  # the domain share
 
 
 def test_swamped_rates_are_zero() -> None:
@@ -162,9 +167,9 @@ def test_threshold_bounds_a_units_own_values(sens: float, sigma: float) -> None:
 
 
 def test_number_domains_stay_inside_the_type() -> None:
-    """A smallint column under noise far above its counts: over 200 fits no released bin leaves
+    """A smallint column under noise far above its counts: over 400 fits no released bin leaves
     [-32768, 32767] (a noise-born cell at -10⁸ once failed the write), while without the type's range
-    some do."""
+    some do (about one fit in forty; none in 400 has odds of 1 in 20,000)."""
     import pandas as pd
 
     from dbsynth.generators.dp_domain import dp_discretizer
@@ -172,7 +177,7 @@ def test_number_domains_stay_inside_the_type() -> None:
 
     values = pd.Series(np.arange(100) % 50 + 60)
     outside = {True: 0, False: 0}
-    for seed in range(200):
+    for seed in range(400):
         for bounded in (True, False):
             budget = TableBudget(Accountant(1.0, 1e-6), "t", 1e-5, {"n": 5.0}, np.random.default_rng(seed))
             d = dp_discretizer(values, "int", labels=None, node="n", budget=budget, parts=1,
