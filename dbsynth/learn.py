@@ -180,8 +180,9 @@ def _released_means(tables: dict[str, TableModel], child_of: dict[str, str], uni
     released. Under the unit table (a customer's rentals): the mean of the node's own released
     histogram (its empty bins under 3σ zeroed), whose counts were taken before capping (see
     fit_table._nodes), so the child table is generated at the source's size (Pagila at ε = 5:
-    16,775 rentals for 16,044, where the cap of 5 a customer made 3,016). Elsewhere: the child table's released row count (times its share of
-    rows with the FK set) over the parent's. Deeper down one person holds Δ > 1 parent rows, and a
+    16,775 rentals for 16,044, where the cap of 5 a customer made 3,016). Elsewhere: the child
+    table's released row count (times its share of rows with the FK set) over the parent's. Deeper
+    down one person holds Δ > 1 parent rows, and a
     histogram of few rows under that much noise drifts towards the middle of its domain (Chinook at
     ε = 5: 15,476 invoice lines for 2,240); so do a handful of public rows (Chinook's 8 employees
     drew ~400 customers each, 3,220 customers for 59). No mean exceeds what a count node holds
