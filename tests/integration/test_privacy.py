@@ -166,14 +166,15 @@ def test_noisy_tables_are_generated_near_their_source_sizes(source_databases: di
     model = dbsynth.fit(source_databases["chinook"], epsilon=5.0, unit="customer", seed=seed)
     assert model.privacy is not None
     customer = model.tables["customer"]
-    assert customer.null_parent_rate == customer.fk_null_rates["customer(support_rep_id)"]
+    assert customer.null_parent_rate == min(customer.fk_null_rates["customer(support_rep_id)"], 0.95)
     frames = dbsynth.sample(model, seed=seed)
     released = customer.rows
     assert abs(len(frames["customer"]) - released) <= max(2, 0.02 * released)
     assert 20 <= len(frames["customer"]) <= 120  # 59 in the source, σ of the noisy row count ≈ 23
     per_customer = len(frames["invoice"]) / len(frames["customer"])
     assert 5 < per_customer < 21, per_customer  # 7 in the source; the cap of 5 would allow at most 5
-    assert 0.3 * 2240 < len(frames["invoice_line"]) < 3 * 2240, len(frames["invoice_line"])  # ≤ 5 lines a person
+    # lines follow the released (capped) row counts: 2 to 6 an invoice over 40 fits, 5.4 in the source
+    assert 0.2 * 2240 < len(frames["invoice_line"]) < 3 * 2240, len(frames["invoice_line"])
 
 
 def test_null_rates_of_learned_columns_come_from_the_network(source_databases: dict[str, str]) -> None:
