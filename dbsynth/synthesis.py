@@ -146,7 +146,8 @@ def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, conf
             key, frame, predicates=[p for p in preds if p not in late], unique_sets=table.unique_sets(),
             not_null=[c.name for c in table.writable_columns
                       if not c.nullable and c.name in frame.columns and c.name not in deferred],
-            resample=drawn.resample, resamplable=drawn.resamplable, rng=drawn.rng, report=report)
+            resample=drawn.resample, resamplable=drawn.resamplable, rng=drawn.rng, report=report,
+            types={c.name: c.type for c in table.columns})
         done[key] = Generated(frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)]),
                               drawn.counts, late)
         if progress:

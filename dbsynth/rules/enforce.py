@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,11 +57,16 @@ def _swappable(w: Window, free: set[str]) -> bool:
 
 
 def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set[str],
-                 report: EnforceReport) -> None:
+                 report: EnforceReport, types: Mapping[str, object] | None) -> None:
+    """Rows breaking ``a <= b`` get the pair's values swapped, when the two columns hold the same
+    type (``types``: column → its type; None, unknown): a learned ``media_type_id > unit_price`` once
+    swapped a price of 1.99 into an integer."""
     windowed = {frozenset((w.column, w.other)) for w in windows(predicates) if not _swappable(w, free)}
     for order in order_pairs(predicates):
         if not {order.low, order.high} <= free or frozenset((order.low, order.high)) in windowed:
             continue  # a window repair places these (swapping would undo what it placed)
+        if types is not None and types.get(order.low) != types.get(order.high):
+            continue  # resampled instead
         low, high = frame[order.low], frame[order.high]
         try:
             bad = (low > high).fillna(False).to_numpy(dtype=bool)
@@ -114,19 +119,20 @@ def enforce(
     resamplable: Iterable[str],
     rng: np.random.Generator,
     report: EnforceReport | None = None,
+    types: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Return ``frame`` with every supported constraint holding, or raise :class:`ConstraintError`."""
     report = report if report is not None else EnforceReport()
     start = time.perf_counter()
     try:
-        return _enforce(table, frame, predicates, unique_sets, not_null, resample, resamplable, rng, report)
+        return _enforce(table, frame, predicates, unique_sets, not_null, resample, resamplable, rng, report, types)
     finally:
         report.seconds += time.perf_counter() - start
 
 
 def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], unique_sets: Iterable[tuple[str, ...]],
              not_null: Iterable[str], resample: Resampler, resamplable: Iterable[str], rng: np.random.Generator,
-             report: EnforceReport) -> pd.DataFrame:
+             report: EnforceReport, types: Mapping[str, object] | None) -> pd.DataFrame:
     frame = frame.reset_index(drop=True).copy()
     free = set(resamplable)
     checks = [p for p in predicates if p.supported]
@@ -137,7 +143,7 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
                   + [f"NOT NULL {c}" for c in required]):
         report.checked[label] = report.checked.get(label, 0) + len(frame)
     for round_ in range(MAX_ROUNDS + 1):
-        _swap_orders(frame, checks, free, report)
+        _swap_orders(frame, checks, free, report, types)
         failing = _failing(frame, checks, uniques, required)
         if not failing:
             return frame

@@ -155,6 +155,33 @@ def test_default_settings_write_cleanly_and_say_why_rules_are_missing(
     assert f"{table}: rules not tested" in listed.stderr
 
 
+@pytest.mark.parametrize("epsilon", [0.5, 1.0, 5.0])
+@pytest.mark.parametrize("name", ["pagila", "chinook"])
+def test_every_epsilon_writes_inside_the_schema(name: str, epsilon: float, source_databases: dict[str, str],
+                                                 pg_database: Callable[..., str], tmp_path: Path) -> None:
+    """At ε 0.5, 1 and 5, the whole database and single-table copies of film and track (no keys,
+    the source's types and domains): PostgreSQL takes every generated row with every type, domain,
+    CHECK and key constraint on, so no value lies outside what the schema allows. The noise is
+    unseeded: each run is a fresh draw."""
+    import psycopg
+
+    model = dbsynth.fit(source_databases[name], epsilon=epsilon, unit="customer")
+    ddl = DATASETS / "pagila" / "pagila-schema.sql" if name == "pagila" else chinook_ddl(tmp_path)
+    assert sum(dbsynth.write_model(model, pg_database(ddl), seed=1).rows.values()) > 0
+    table, columns = {"pagila": ("film", "release_year, language_id, rental_duration, rental_rate, length, "
+                                         "replacement_cost, rating"),
+                      "chinook": ("track", "media_type_id, genre_id, milliseconds, bytes, unit_price")}[name]
+    copy = pg_database(ddl)
+    with psycopg.connect(source_databases[name], autocommit=True) as src, psycopg.connect(copy, autocommit=True) as dst:
+        rows = src.execute(f"SELECT {columns} FROM {table}").fetchall()
+        dst.execute(f"CREATE SCHEMA single; CREATE TABLE single.{table} AS SELECT {columns} FROM {table} LIMIT 0")
+        with dst.cursor().copy(f"COPY single.{table} ({columns}) FROM STDIN") as out:
+            for row in rows:
+                out.write_row(row)
+    single = dbsynth.fit(copy, schemas=["single"], epsilon=epsilon, unit=f"single.{table}")
+    assert dbsynth.write_model(single, copy, seed=2, truncate=True).rows[f"single.{table}"] > 0
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_noisy_tables_are_generated_near_their_source_sizes(source_databases: dict[str, str], seed: int) -> None:
     """Chinook at ε = 5: 59 customers under 8 public employees, 412 invoices, 2,240 lines. The unit
