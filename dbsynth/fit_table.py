@@ -180,6 +180,12 @@ def _learned_names(cols: Sequence[ColumnModel]) -> list[str]:
     return [c.name for c in cols if c.kind in LEARNED and c.kind is not ColumnKind.CONSTANT]
 
 
+def _context_candidates(parent: TableModel) -> list[str]:
+    """The parent's columns a child may take as context: learned, varying, not a gap in seconds."""
+    gaps = {hi for hi, _ in parent.gaps}
+    return [c for c in _learned_names(parent.columns) if c not in gaps]
+
+
 def _dates(cols: Sequence[ColumnModel]) -> list[str]:
     return [c.name for c in cols if c.kind is ColumnKind.DATETIME]
 
@@ -225,11 +231,8 @@ def _tests(ctx: FitContext, table: Table, cols: Sequence[ColumnModel], parents: 
     learned = _learned_names(cols)
     equal_pairs = tuple((fk, c) for fk in rule_fks for c in learned
                         if c in _learned_names(parents[fk.referred].columns)) if private else ()
-    dp_context: tuple[str, ...] = ()
-    if dp and primary is not None:
-        parent = parents[primary.referred]
-        gaps = {hi for hi, _ in parent.gaps}
-        dp_context = tuple(c for c in _learned_names(parent.columns) if c not in gaps)[:MAX_CONTEXT]
+    dp_context = tuple(_context_candidates(parents[primary.referred])[:MAX_CONTEXT]) \
+        if dp and primary is not None else ()
     return _Tests(rule_fks, tuple(order_candidates(_ordered(cols))) if private else (), equal_pairs, dp_context)
 
 
@@ -312,15 +315,12 @@ def _context_columns(parent: TableModel, child_codes: dict[str, np.ndarray], chi
                      joined: pd.DataFrame) -> list[str]:
     """Up to ``MAX_CONTEXT`` learned parent columns that tell most about the child's columns."""
     scored = []
-    gap = {hi for hi, _ in parent.gaps}
-    for cm in parent.columns:
-        if cm.kind not in LEARNED or cm.kind is ColumnKind.CONSTANT or cm.name in gap:
-            continue
-        disc = parent.generator.discretizers[cm.name]
-        codes = disc.encode(joined[cm.name])
+    for name in _context_candidates(parent):
+        disc = parent.generator.discretizers[name]
+        codes = disc.encode(joined[name])
         score = max((mutual_information(c, child_cards[n], [codes], [disc.cardinality])
                      for n, c in child_codes.items()), default=0.0)
-        scored.append((score, cm.name))
+        scored.append((score, name))
     scored.sort(key=lambda s: -s[0])
     return [name for score, name in scored[:MAX_CONTEXT] if score > 1e-3]
 
@@ -340,7 +340,7 @@ def _fk_null_rates(table: Table, frame: pd.DataFrame, scalars: ScalarShare | Non
 def _count_means(ctx: FitContext, nodes: _Nodes, budget: TableBudget | None,
                  n_rows: float) -> tuple[tuple[str, str, float], ...]:
     """Children per row for every count node; NaN for a private one, set by learn._released_means
-    once the child table has its released row count."""
+    from what is released once every table is fitted."""
     means = []
     for node, child_key, fk in nodes.counts:
         if budget is not None and budget.private(node):

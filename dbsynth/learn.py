@@ -79,10 +79,10 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     if holdout > 0:
         frames = {key: f[~holdout_mask(f, _key_columns(schema.table(key)), holdout, seed)] if key not in public else f
                   for key, f in frames.items()}
-    # bound every unit's contribution first: all statistics, counts included, come from capped rows
-    # every private row owned by one person (the same bound without its cap): the children-per-parent
+    # every private row owned by one person (the bound without its cap): the children-per-parent
     # counts come from these, so a person's counts are theirs alone (see fit_table._nodes)
-    owned = bound_units(schema, the_plan, frames, delta_of, 2**62, choice_rng) if delta_of else frames
+    owned = bound_units(schema, the_plan, frames, delta_of, None, choice_rng)
+    # bound every unit's contribution: all other statistics come from capped rows
     frames = bound_units(schema, the_plan, frames, delta_of, cap, choice_rng)
     learnable = {key: [c for c in schema.table(key).writable_columns if c.name in frames[key].columns]
                  for key in the_plan.order}
@@ -182,12 +182,11 @@ def _released_means(tables: dict[str, TableModel], child_of: dict[str, str], uni
     fit_table._nodes), so the child table is generated at the source's size (Pagila at ε = 5:
     16,775 rentals for 16,044, where the cap of 5 a customer made 3,016). Elsewhere: the child
     table's released row count (times its share of rows with the FK set) over the parent's. Deeper
-    down one person holds Δ > 1 parent rows, and a
-    histogram of few rows under that much noise drifts towards the middle of its domain (Chinook at
-    ε = 5: 15,476 invoice lines for 2,240); so do a handful of public rows (Chinook's 8 employees
-    drew ~400 customers each, 3,220 customers for 59). No mean exceeds what a count node holds
-    (COUNT_BOUND): a noisy row count near zero under a noisy count of children made 1,548 lines
-    an invoice."""
+    down one person holds Δ > 1 parent rows, and a histogram of few rows under that much noise
+    drifts towards the middle of its domain (Chinook at ε = 5: 15,476 invoice lines for 2,240); so
+    do a handful of public rows (Chinook's 8 employees drew ~400 customers each, 3,220 customers
+    for 59). No mean exceeds what a count node holds (COUNT_BOUND): a noisy row count near zero
+    under a noisy count of children made 1,548 lines an invoice."""
     out = dict(tables)
     for key, tm in tables.items():
         if not any(math.isnan(mean) for _, _, mean in tm.counts):

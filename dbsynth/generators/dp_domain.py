@@ -15,7 +15,7 @@ import pandas as pd
 
 from dbsynth.errors import DbsynthError
 from dbsynth.generators.discretize import MAX_BINS, Discretizer, _numeric
-from dbsynth.generators.values import type_range
+from dbsynth.generators.values import check_bounds, type_range
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import gaussian, gaussian_sigma
 from dbsynth.privacy.release import threshold, upper_z
@@ -49,28 +49,14 @@ def schema_bounds(table: Table, dialect: str, domains: Mapping[str, ColumnDomain
             step = 86400.0 if t.kind is TypeKind.DATE else 1.0
         else:
             continue
-        d = domains.get(col.name, ColumnDomain())
-        d_lo, d_hi = _in_units(d.low, t.kind), _in_units(d.high, t.kind)
+        d_lo, d_hi = check_bounds(domains.get(col.name, ColumnDomain()), t.kind, step)
         if d_lo is not None:
-            lo = max(lo, d_lo + (step if d.low_strict else 0.0))
+            lo = max(lo, d_lo)
         if d_hi is not None:
-            hi = min(hi, d_hi - (step if d.high_strict else 0.0))
+            hi = min(hi, d_hi)
         if lo <= hi and (np.isfinite(lo) or np.isfinite(hi)):
             out[col.name] = (lo, hi, step)
     return out
-
-
-def _in_units(value: Any, kind: TypeKind) -> float | None:
-    """A CHECK bound as a number in the discretisers' units; None when it is none or not readable."""
-    if value is None:
-        return None
-    try:
-        if kind in (TypeKind.DATE, TypeKind.DATETIME):
-            stamp = pd.Timestamp(value)
-            return float((stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).value / 1e9)
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _floor(cells: int, false_cells: float = 0.05) -> float:

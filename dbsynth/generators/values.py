@@ -133,6 +133,27 @@ def type_range(t: ColumnType) -> tuple[float, float, float]:
     return -1e15, 1e15, 10.0 ** -(t.scale or 2)
 
 
+def check_bounds(d: ColumnDomain, kind: TypeKind, step: float) -> tuple[float | None, float | None]:
+    """The lowest and highest value a column's CHECK domain allows, a strict bound moved in by one
+    ``step``, as numbers (dates as seconds since 1970); None where it sets none or is not readable."""
+    low, high = _in_units(d.low, kind), _in_units(d.high, kind)
+    return (None if low is None else low + (step if d.low_strict else 0.0),
+            None if high is None else high - (step if d.high_strict else 0.0))
+
+
+def _in_units(value: Any, kind: TypeKind) -> float | None:
+    """A CHECK bound as a number in the discretisers' units; None when it is none or not readable."""
+    if value is None:
+        return None
+    try:
+        if kind in (TypeKind.DATE, TypeKind.DATETIME):
+            stamp = pd.Timestamp(value)
+            return float((stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).value / 1e9)
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _numeric_bounds(spec: ValueSpec, t: ColumnType, n: int) -> tuple[float, float]:
     """The range to draw from: the name's range met with the CHECK domain, inside the type."""
     type_lo, type_hi, step = type_range(t)
@@ -142,9 +163,7 @@ def _numeric_bounds(spec: ValueSpec, t: ColumnType, n: int) -> tuple[float, floa
     lo, hi = max(lo, type_lo), min(hi, type_hi)
     if lo > hi:  # the name suggests more than the type holds (price numeric(1,1)): use the type
         lo, hi = max(type_lo, 0.0), type_hi
-    d = spec.domain
-    d_lo = None if d.low is None else float(d.low) + (step if d.low_strict else 0.0)
-    d_hi = None if d.high is None else float(d.high) - (step if d.high_strict else 0.0)
+    d_lo, d_hi = check_bounds(spec.domain, t.kind, step)
     if d_lo is not None and d_hi is not None:
         lo, hi = (max(lo, d_lo), min(hi, d_hi)) if max(lo, d_lo) <= min(hi, d_hi) else (d_lo, d_hi)
     elif d_lo is not None:

@@ -74,10 +74,11 @@ def contributions(schema: Schema, plan: Plan, private: Collection[str], cap: int
     return out
 
 
-def bound_units(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], private: Collection[str], cap: int,
-                rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def bound_units(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], private: Collection[str],
+                cap: int | None, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """The private tables' frames with every person's contribution bounded (steps 1–3 of the module
-    docstring), parents first; other frames as given."""
+    docstring), parents first; other frames as given. ``cap=None`` stops after step 2: every row
+    owned by one person, none capped away (and no random choice made)."""
     out = dict(frames)
     owners: dict[str, dict[str, np.ndarray]] = {}  # table → root → the person (root row position) of each row
     for key in plan.order:
@@ -97,7 +98,8 @@ def bound_units(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], 
                 mine[root] = np.where(have >= 0, have, theirs)
         frame = frame[keep].reset_index(drop=True)
         mine = {root: person[keep] for root, person in mine.items()}
-        kept = _capped(schema, plan, key, frame, private, cap, rng)
+        kept = _capped(schema, plan, key, frame, private, cap, rng) if cap is not None \
+            else np.ones(len(frame), dtype=bool)
         out[key] = frame[kept].reset_index(drop=True)
         owners[key] = {root: person[kept] for root, person in mine.items()}
     return out
