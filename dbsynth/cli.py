@@ -35,6 +35,7 @@ from dbsynth import model_io
 from dbsynth.config import load_config
 from dbsynth.connect import DEFAULT_LOCK_TIMEOUT
 from dbsynth.errors import DbsynthError, UsageError, database_reason
+from dbsynth.learn import DEFAULT_ENGINE, ENGINES
 from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import (
     SeedResult,
@@ -160,11 +161,14 @@ def fit_cmd(
     seed_: Annotated[int, typer.Option(
         "--seed", help="Seed of the fit's choices (capping, the holdout split); the privacy noise is never seeded.")]
     = 0,
+    engine: Annotated[str, typer.Option(
+        "--engine", help=f"Generator learned under DP: {' or '.join(ENGINES)} (--epsilon inf: bayesnet).")]
+    = DEFAULT_ENGINE,
 ) -> None:
     """Learn a model of a database and save it as a model file (no row of it is stored)."""
     model_io.check_output(output)
     model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, unit=unit, cap=cap, holdout=holdout,
-                      seed=seed_)
+                      seed=seed_, engine=engine)
     model_io.save(model, output)
     show.fitted(err, model, epsilon, delta, output)
 

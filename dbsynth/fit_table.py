@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from dbsynth import registry
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.generators.discretize import numeric_unit
 from dbsynth.generators.dp_domain import schema_bounds
@@ -24,7 +25,7 @@ from dbsynth.privacy.accountant import Accountant
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.release import ScalarShare
 from dbsynth.relational import children_per_parent, fk_id, join_parent
-from dbsynth.rules.domains import column_domains
+from dbsynth.rules.domains import ColumnDomain, column_domains
 from dbsynth.rules.invariants import Aggregate, Dependency, Equality, LearnedRule
 from dbsynth.rules.learned import (
     aggregate_rules,
@@ -67,6 +68,7 @@ class FitContext:
     k: int
     rng: np.random.Generator
     owned: Mapping[str, pd.DataFrame]  # every private row owned by one person, not capped (children per parent)
+    engine: str = "bayesnet"  # the generator of DP fits (exact fits: the Bayesian network), see learn.ENGINES
 
     def count_sensitivity(self, key: str, child_key: str, fk: ForeignKey) -> float:
         """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
@@ -95,6 +97,7 @@ class _Nodes:
     sens: dict[str, float]
     counts: tuple[tuple[str, str, ForeignKey], ...]  # (node, child table, child FK)
     labels: dict[str, tuple[object, ...]]
+    domains: Mapping[str, ColumnDomain]  # what the table's CHECKs allow each column
 
 
 @dataclass(frozen=True)
@@ -215,9 +218,10 @@ def _nodes(ctx: FitContext, table: Table, cols: Sequence[ColumnModel]) -> _Nodes
         frame[node] = np.minimum(children_per_parent(frame, children, fk), bound)
         units[node] = f"count:{bound}" if sens[node] > 0 else "int"
         counts.append((node, child_key, fk))
-    labels = {c: _public_domain(table.column(c)) for c in units
-              if not c.startswith("#") and table.column(c).type.kind in (TypeKind.ENUM, TypeKind.BOOLEAN)}
-    return _Nodes(frame, units, sens, tuple(counts), labels)
+    domains = column_domains(predicates_for(table, ctx.schema.dialect))
+    labels = {c: found for c in units if not c.startswith("#")
+              and (found := _public_domain(table.column(c), domains.get(c))) is not None}
+    return _Nodes(frame, units, sens, tuple(counts), labels, domains)
 
 
 def _tests(ctx: FitContext, table: Table, cols: Sequence[ColumnModel], parents: Mapping[str, TableModel],
@@ -301,10 +305,11 @@ def _network(ctx: FitContext, table: Table, nodes: _Nodes, parents: Mapping[str,
             chosen = dp_context
         for pc in chosen:
             context_frame["^" + pc] = joined[pc].to_numpy()
-    gen = BayesNetGenerator(
+    engine = BayesNetGenerator if budget is None else registry.load("dbsynth.generators", ctx.engine)
+    gen = engine(
         table, units=nodes.units, k=ctx.k, labels=nodes.labels,
         discretizers=probe.discretizers if budget is None else None, n_public=int(n_rows), gaps=gaps,
-        bounds=schema_bounds(table, ctx.schema.dialect, column_domains(predicates_for(table, ctx.schema.dialect))),
+        bounds=schema_bounds(table, ctx.schema.dialect, nodes.domains),
         context={"^" + pc: parents[primary.referred].generator.discretizers[pc] for pc in chosen}
         if primary is not None else {})
     gen.fit(nodes.frame, context=context_frame, budget=budget if budget is not None else math.inf)
@@ -398,6 +403,22 @@ def _exact_rules(ctx: FitContext, table: Table, cols: Sequence[ColumnModel], par
     return _Rules(rules, tuple(equalities), dependencies, tuple(aggregates))
 
 
-def _public_domain(col: Column) -> tuple[object, ...]:
-    """Values a column can take that the schema already states: enum labels, booleans."""
-    return tuple(col.type.labels) if col.type.kind is TypeKind.ENUM else (False, True)
+def _public_domain(col: Column, domain: ColumnDomain | None) -> tuple[object, ...] | None:
+    """Values a column can take that the schema already states — enum labels, booleans, a CHECK's
+    ``IN (…)`` list — or None. Public, so released at no cost: every listed value keeps a state,
+    and the noise decides only how often each comes (as smartnoise-synth and SDV are told a
+    column's categories)."""
+    kind = col.type.kind
+    if kind is TypeKind.ENUM:
+        return tuple(col.type.labels)
+    if kind is TypeKind.BOOLEAN:
+        return (False, True)
+    if domain is None or not domain.choices:
+        return None
+    if kind not in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT):
+        return tuple(domain.choices)
+    try:  # a cast in the CHECK (``code::text IN ('1', '2')``) lists a number column's values as text
+        numbers = sorted({float(v) for v in domain.choices})
+    except (TypeError, ValueError):
+        return None
+    return tuple(int(v) for v in numbers) if kind is TypeKind.INTEGER else tuple(numbers)

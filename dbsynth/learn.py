@@ -39,10 +39,14 @@ __all__ = ["fit"]
 log = logging.getLogger(__name__)
 ROWS_SHARE = 0.05  # of the fit's ρ, for the private tables' row counts (see _row_counts)
 Progress = Callable[[str, int], None]
+ENGINES = ("bayesnet", "marginal")  # the generators a DP fit can learn (exact fits: the Bayesian network)
+DEFAULT_ENGINE = "bayesnet"
 
 
-def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float) -> None:
+def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float, engine: str) -> None:
     """Fit parameters a run could not honour are usage errors, raised before the source is read."""
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)} (got {engine!r})")
     if not epsilon > 0:
         raise UsageError(f"--epsilon must be a positive number or inf (got {epsilon})")
     if not 0 < delta < 1:
@@ -55,7 +59,7 @@ def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float) -> 
 
 def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFAULT_EPSILON,
         delta: float = DEFAULT_DELTA, unit: str | None = None, cap: int = DEFAULT_CAP, k: int = 2,
-        seed: int = 0, holdout: float = 0.0, progress: Progress | None = None) -> Model:
+        seed: int = 0, holdout: float = 0.0, engine: str = DEFAULT_ENGINE, progress: Progress | None = None) -> Model:
     """Learn a model of the database at ``url``.
 
     With a finite ``epsilon`` (the default, :data:`DEFAULT_EPSILON`) every statistic about a private
@@ -67,7 +71,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     :func:`~dbsynth.privacy.units.holdout_mask`), so the privacy report can compare the synthetic
     rows with rows the model never saw.
     """
-    _check_params(epsilon=epsilon, delta=delta, cap=cap, holdout=holdout)
+    _check_params(epsilon=epsilon, delta=delta, cap=cap, holdout=holdout, engine=engine)
     schema, the_plan, frames = _read(url, schemas)
     unit, proposed = _unit(schema, the_plan, frames, unit) if not math.isinf(epsilon) else (None, None)
     private = private_tables(schema, the_plan, unit) if unit else []
@@ -90,7 +94,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     accountant = Accountant(epsilon, delta, thresholds=sum(
         thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
     ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, choice_rng,
-                     owned)
+                     owned, engine)
     rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant)
     profiles = _profiles(ctx, learnable, rows_of)
     rho_of = _table_shares(ctx, profiles)

@@ -181,8 +181,14 @@ class BayesNetGenerator(TableGenerator):
             codes[node] = disc.encode(context[node])
         cards = {n: (self.context.get(n) or self.discretizers[n]).cardinality for n in codes}
         not_null = frozenset(c for c in self.units if not c.startswith("#") and not self.table.column(c).nullable)
-        self.net = BayesNet.fit(codes, cards, context=tuple(self.context), k=self.k, budget=dp,
-                                n_public=self.n_public, not_null=not_null) if codes else BayesNet()
+        self.net = self._learn(codes, cards, dp, not_null) if codes else BayesNet()
+
+    def _learn(self, codes: dict[str, np.ndarray], cards: dict[str, int], budget: TableBudget | None,
+               not_null: frozenset[str]) -> BayesNet:
+        """The network over the nodes' codes (context nodes first, without a CPT); the one step a
+        generator on the same discretisers and sampler does differently (see generators.marginal)."""
+        return BayesNet.fit(codes, cards, context=tuple(self.context), k=self.k, budget=budget,
+                            n_public=self.n_public, not_null=not_null)
 
     def _sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str],
                 parent_context: pd.DataFrame | None) -> pd.DataFrame:

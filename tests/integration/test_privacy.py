@@ -313,3 +313,36 @@ def test_a_fit_without_people_asks_for_the_unit(sqlite_database: Callable[..., s
     res = run("fit", url, "-o", str(path), "--unit", "item")
     assert res.returncode == 0 and "private (each person's rows bounded): item, basket" in res.stderr
     assert dbsynth.load(path).public == ()
+
+
+def test_values_a_check_lists_are_public_and_the_marginal_engine_writes_inside_them(
+        pg_database: Callable[..., str], tmp_path: Path) -> None:
+    """A CHECK (col IN (…)) states the column's values, as an enum does: under DP they cost no
+    budget (no domain release in the ledger), every listed value held by a good share of the rows
+    comes back, and nothing outside the list is written — here by the marginal engine, into
+    PostgreSQL with the CHECKs on. 20 prices of 25 rows each: a thresholded release at ε = 1
+    (σ ≈ 40) keeps none of them."""
+    import psycopg
+
+    ddl = tmp_path / "listed.sql"
+    prices = [round(9.99 + i, 2) for i in range(20)]
+    listed = ", ".join(map(str, prices))
+    ddl.write_text(f"""
+        CREATE TABLE person (id int PRIMARY KEY, price numeric(5,2) NOT NULL CHECK (price IN ({listed})),
+                             grade text NOT NULL CHECK (grade IN ('a', 'b', 'c')), score int);
+        """, encoding="utf-8")
+    source, target = pg_database(ddl), pg_database(ddl)
+    with psycopg.connect(source, autocommit=True) as conn:
+        conn.execute("INSERT INTO person SELECT i, 9.99 + i % 20, (ARRAY['a', 'b', 'c'])[1 + i % 3], i % 50 "
+                     "FROM generate_series(0, 499) i")
+    model = dbsynth.fit(source, epsilon=1.0, unit="person", engine="marginal")
+    assert model.tables["person"].generator.kind == "marginal"
+    assert model.privacy is not None
+    components = [e.component for e in model.privacy.entries]
+    assert not any(c.startswith("domain price") or c.startswith("domain grade") for c in components), components
+    assert any(c.startswith("domain score") for c in components)
+    dbsynth.write_model(model, target, seed=3)
+    synth = read_frames(target)["person"]
+    assert set(synth["price"].astype(float).round(2)) <= set(prices)
+    assert set(synth["grade"]) == {"a", "b", "c"}
+    assert synth["price"].astype(float).round(2).nunique() >= 12  # 20 in the source, each 5% of the rows
