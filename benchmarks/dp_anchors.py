@@ -25,22 +25,18 @@ import argparse
 import json
 import math
 import subprocess
-import sys
 import tempfile
 import time
-import venv
 from pathlib import Path
 
 import pandas as pd
 import psycopg
+from _anchors import CANON, anchors_python
 from _datasets import scratch
 
 import dbsynth
 
-HERE = Path(__file__).resolve().parent
-VENV = HERE / ".anchors-venv"
 SCHEMAS = {"dbsynth": "single", "dbsynth listed": "listed"}  # system → the copy it fits
-ANCHORS = ["torch==2.13.0", "smartnoise-synth==1.0.8", "sdmetrics==0.32.0"]  # torch first: its CPU build
 TABLES = {  # table: (dataset, categorical columns, continuous columns)
     "film": ("pagila", ["release_year", "language_id", "rental_duration", "rental_rate", "replacement_cost",
                         "rating"], ["length"]),
@@ -55,12 +51,7 @@ warnings.filterwarnings("ignore")
 from sdmetrics.reports.single_table import QualityReport
 from snsynth import Synthesizer
 
-def canon(values):
-    """Category values as one text whatever the writer's dtype (2006, 2006.0 and "2006" alike)."""
-    numbers = pd.to_numeric(values, errors="coerce")
-    if numbers.notna().sum() == values.notna().sum():
-        return numbers.map(lambda v: "" if pd.isna(v) else repr(round(float(v), 6)))
-    return values.astype(str).where(values.notna(), "")
+''' + CANON + r'''
 
 
 job = json.loads(Path(sys.argv[1]).read_text())
@@ -92,17 +83,6 @@ for run in job["runs"]:
     out.append({**run, "shapes": float(shapes), "pairs": float(pairs), "seconds": seconds})
 print(json.dumps(out))
 '''
-
-
-def anchors_python() -> Path:
-    """The anchors' interpreter, made on first use."""
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        print(f"making {VENV} for smartnoise-synth and SDMetrics (a few minutes, once)", file=sys.stderr)
-        venv.create(VENV, with_pip=True)
-        for package in ANCHORS:
-            subprocess.run([str(python), "-m", "pip", "install", "-q", package], check=True)
-    return python
 
 
 def single_table(url: str, table: str, categorical: list[str], continuous: list[str]) -> None:

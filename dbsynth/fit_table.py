@@ -73,17 +73,18 @@ class FitContext:
     def count_sensitivity(self, key: str, child_key: str, fk: ForeignKey) -> float:
         """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
 
-        Removing a unit removes up to Δ(key) rows of ``key`` (when private). Its rows of ``child_key``
-        that hang under *other* units' ``key`` rows change up to Δ(child) counts by one bin each:
-        √(2·Δ(child)) — which only happens when the child reaches a private table other than through
-        this FK, or when ``key`` itself is public."""
+        Removing a unit removes up to Δ(key) rows of ``key`` (when private), each with its count.
+        Under a private ``key`` that is all: every private row belongs to one person, and all its
+        private FKs lead to that person's rows (rows that led to two were dropped, see
+        privacy.units.bound_units), so none of the person's ``child_key`` rows hangs under another
+        person's row. Under a public ``key`` (a store's customers) the person's up to Δ(child) rows
+        each change one count by one bin: √(2·Δ(child)). (Adding √10 for a payment's second private
+        FK, to its rental, once made Pagila's payments-per-customer histogram four times noisier
+        than it needs to be: σ 199 for 48, and 8,061 payments for 16,049 at ε = 1.)"""
         own = float(self.delta_of.get(key, 0))
-        if child_key not in self.delta_of:
+        if child_key not in self.delta_of or key in self.delta_of:
             return own
-        other = any(f.referred in self.delta_of and f.referred != key and not self.plan.is_deferred(child_key, f)
-                    for f in self.schema.table(child_key).foreign_keys if f is not fk)
-        spill = math.sqrt(2.0 * self.delta_of[child_key]) if (other or key not in self.delta_of) else 0.0
-        return own + spill
+        return math.sqrt(2.0 * self.delta_of[child_key])
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -37,7 +37,8 @@ from dbsynth.semantics import ColumnKind
 __all__ = ["fit"]
 
 log = logging.getLogger(__name__)
-ROWS_SHARE = 0.05  # of the fit's ρ, for the private tables' row counts (see _row_counts)
+ROWS_SHARE = 0.08  # of the fit's ρ, for the private tables' row counts (see _row_counts)
+UNIT_ROWS = 0.5  # of that, for the unit table's
 Progress = Callable[[str, int], None]
 ENGINES = ("bayesnet", "marginal")  # the generators a DP fit can learn (exact fits: the Bayesian network)
 DEFAULT_ENGINE = "bayesnet"
@@ -95,7 +96,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
     ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, choice_rng,
                      owned, engine)
-    rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant)
+    rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant, unit)
     profiles = _profiles(ctx, learnable, rows_of)
     rho_of = _table_shares(ctx, profiles)
     tables: dict[str, TableModel] = {}
@@ -104,7 +105,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
         if progress:
             progress(key, len(frames[key]))
     tables = _released_means(tables, {fk_id(c, fk): c for key in the_plan.order for c, fk in ctx.children[key]},
-                             unit)
+                             unit, delta_of, cap)
     return Model(schema=schema, tables=tables, epsilon=epsilon, k=k, privacy=accountant,
                  public=tuple(public) if unit else (), unit=unit, unit_proposed=proposed, cap=cap, holdout=holdout,
                  seed=seed)
@@ -178,8 +179,8 @@ def _private_nodes(ctx: FitContext, key: str, cols: list[ColumnModel]) -> float:
     return (columns + counts) * max(ctx.delta_of.get(key, 1), 1)
 
 
-def _released_means(tables: dict[str, TableModel], child_of: dict[str, str], unit: str | None
-                    ) -> dict[str, TableModel]:
+def _released_means(tables: dict[str, TableModel], child_of: dict[str, str], unit: str | None,
+                    private: Collection[str], cap: int) -> dict[str, TableModel]:
     """Children per parent row for every noisy count node, post-processing of what is already
     released. Under the unit table (a customer's rentals): the mean of the node's own released
     histogram (its empty bins under 3σ zeroed), whose counts were taken before capping (see
@@ -189,16 +190,20 @@ def _released_means(tables: dict[str, TableModel], child_of: dict[str, str], uni
     down one person holds Δ > 1 parent rows, and a histogram of few rows under that much noise
     drifts towards the middle of its domain (Chinook at ε = 5: 15,476 invoice lines for 2,240); so
     do a handful of public rows (Chinook's 8 employees drew ~400 customers each, 3,220 customers
-    for 59). No mean exceeds what a count node holds (COUNT_BOUND): a noisy row count near zero
-    under a noisy count of children made 1,548 lines an invoice."""
+    for 59). No mean exceeds what a count node holds (COUNT_BOUND), and under a ``private`` parent,
+    whose capped rows hold at most ``cap`` children each, none exceeds ``cap``: a noisy
+    row count near zero under a noisy count of children made 1,548 lines an invoice, and at ε = 1
+    (σ ≈ 950 lines for 2,240) 50 an invoice."""
     out = dict(tables)
     for key, tm in tables.items():
         if not any(math.isnan(mean) for _, _, mean in tm.counts):
             continue
+        most = cap if key in private else COUNT_BOUND
         means = tm.generator.means([node for node, _, mean in tm.counts if math.isnan(mean)]) if key == unit else {}
         out[key] = replace(tm, counts=tuple(
-            (node, fid, min(means[node] if node in means else tables[child_of[fid]].rows
-                            * (1 - tables[child_of[fid]].fk_null_rates.get(fid, 0.0)) / max(tm.rows, 1), COUNT_BOUND))
+            (node, fid, min(means[node], COUNT_BOUND) if node in means else min(
+                tables[child_of[fid]].rows * (1 - tables[child_of[fid]].fk_null_rates.get(fid, 0.0)) / max(tm.rows, 1),
+                most))
             if math.isnan(mean) else (node, fid, mean) for node, fid, mean in tm.counts))
     return out
 
@@ -207,15 +212,21 @@ def _key_columns(table: Table) -> list[str]:
     return list(table.primary_key.columns) if table.primary_key else []
 
 
-def _row_counts(frames: dict[str, pd.DataFrame], delta_of: dict[str, int], rho: float, accountant: Accountant
-                ) -> dict[str, float]:
-    """Every private table's noisy row count, from one share of ρ split equally: a row count sizes
-    everything generated under the table, and one person reaches about Δ of its ~units × Δ rows, so
-    equal ρ gives every table the same noise relative to its size. At least 1: a table whose count
-    the noise pushed to zero would leave every table that needs it empty (post-processing)."""
+def _row_counts(frames: dict[str, pd.DataFrame], delta_of: dict[str, int], rho: float, accountant: Accountant,
+                unit: str | None) -> dict[str, float]:
+    """Every private table's noisy row count, from one share of ρ: half of it for the unit table,
+    whose count is the number of people generated and so scales every private table (Chinook at
+    ε = 1, an equal third of 5 %: σ = 41 for 59 customers, and fits with 1 customer); the rest split
+    equally between the others, whose counts only enter as ratios (lines per invoice), and one person
+    reaches about Δ of a table's ~units × Δ rows, so equal ρ gives each the same relative noise. At
+    least 1: a table whose count the noise pushed to zero would leave every table that needs it
+    empty (post-processing)."""
     out = {}
+    shares = dict.fromkeys(delta_of, 1.0 / max(len(delta_of), 1))
+    if unit in delta_of and len(delta_of) > 1:
+        shares = {key: UNIT_ROWS if key == unit else (1 - UNIT_ROWS) / (len(delta_of) - 1) for key in delta_of}
     for key in delta_of:
-        sens, share = float(delta_of[key]), rho / len(delta_of)
+        sens, share = float(delta_of[key]), rho * shares[key]
         accountant.spend(key, "row count", "gaussian", share, sensitivity=sens, scale=gaussian_sigma(sens, share))
         out[key] = max(float(gaussian(np.array([len(frames[key])], dtype=float), sens, share)[0]), 1.0)
     return out

@@ -24,7 +24,10 @@ from dbsynth.schema.model import Table, TypeKind
 
 __all__ = ["COUNT_EDGES", "dp_discretizer", "schema_bounds"]
 
-COUNT_EDGES = (0, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 1001)
+# children-per-parent bins: a count decodes uniformly inside its bin, so a wide one biases the mean
+# (Pagila's 27 payments a customer, 20-30 and 30-50 bins: 29.2 with no noise at all; these: 26.8,
+# and at σ = 48, 10 % off in one fit of ten, against four in ten)
+COUNT_EDGES = (0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 35, 40, 50, 75, 100, 150, 200, 300, 500, 1000, 1001)
 DP_BINS = 8
 SPIKY = 0.8  # a number column whose released values hold this share of its rows keeps them as values
 
@@ -209,7 +212,11 @@ def _binned(edges: np.ndarray, kept: np.ndarray, mass: np.ndarray, unit: str) ->
     """Bins from the kept cells. Runs of adjacent cells are the places values lie: several runs
     (prices at 0.99, 2.99 …) each become a bin — the closest merged while more than ``MAX_BINS`` —
     and a few long runs (dates over a season) are cut at their noisy mass quantiles into about
-    ``DP_BINS`` bins. A bin decodes inside its span, never in the gaps between runs."""
+    ``DP_BINS`` bins. A bin decodes inside its span, never in the gaps between runs. Up to
+    ``MAX_BINS`` cells of a number or date grid each keep their own bin: every kept cell cleared the
+    noise floor, and a grid cell (1-1.5-2-3-5-7) decodes over a span in proportion to its values,
+    where a merged tail bin of a track's milliseconds (500,000 to 7,000,000) spread its few long
+    tracks evenly over it."""
     runs: list[list[int]] = []
     for j in kept:
         if runs and runs[-1][-1] == j - 1:
@@ -217,7 +224,9 @@ def _binned(edges: np.ndarray, kept: np.ndarray, mass: np.ndarray, unit: str) ->
         else:
             runs.append([int(j)])
     weight = dict(zip(kept.tolist(), np.clip(mass, 1e-9, None).tolist(), strict=True))
-    if len(runs) >= DP_BINS:
+    if len(runs) < DP_BINS and len(kept) <= MAX_BINS and not unit.startswith("decimal:"):
+        runs = [[int(j)] for j in kept]  # few cells: each its own bin
+    if len(runs) >= DP_BINS or len(runs) == len(kept):
         while len(runs) > MAX_BINS:
             gaps = [edges[b[0]] - edges[a[-1] + 1] for a, b in itertools.pairwise(runs)]
             i = int(np.argmin(gaps))

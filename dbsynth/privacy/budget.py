@@ -1,15 +1,15 @@
 """A table's share of the privacy budget, and the rule that splits it.
 
-Rule (documented in the README): first 5% of ρ buys every private table its row count, in equal
-shares, and 5% decides the private columns' kinds (:mod:`dbsynth.privacy.profile`); what is left
-is split between the tables that release anything private (private tables, and public tables that
-count private children) in proportion to their private nodes (learned columns of a private table,
-children-per-parent counts with a private side) times Δ, the rows one person reaches in the table.
-Inside a table: 10% for scalars (NULL rates, rule tests), 20% for column domains (category
-thresholds, noisy grid histograms), 20% for the network structure (exponential mechanism), 50% for
-the conditional probability tables — renormalised over the parts the table uses, each part split
-equally between the releases that need it. No share is left unspent by construction: what the
-kinds do not spend goes to the tables.
+Rule (documented in the README): first 8% of ρ buys the private tables' row counts (half for the
+unit table's, see learn._row_counts), and 5% decides the private columns' kinds
+(:mod:`dbsynth.privacy.profile`); what is left is split between the tables that release anything
+private (private tables, and public tables that count private children) in proportion to their
+private nodes (learned columns of a private table, children-per-parent counts with a private side)
+times Δ, the rows one person reaches in the table. Inside a table: 10% for scalars (NULL rates,
+rule tests), 20% for column domains (category thresholds, noisy grid histograms), 20% for the
+network structure (exponential mechanism), 50% for the conditional probability tables —
+renormalised over the parts the table uses, each part split equally between the releases that need
+it. No share is left unspent by construction: what the kinds do not spend goes to the tables.
 """
 
 from __future__ import annotations
