@@ -134,9 +134,10 @@ def order_candidates(dated: Mapping[str, bool]) -> list[tuple[str, str]]:
 
 
 def dp_order_rules(frame: pd.DataFrame, pairs: list[tuple[str, str]], count: NoisyCount, threshold: float,
-                   ranges: Mapping[str, tuple[float, float]]) -> list[LearnedRule]:
+                   ranges: Mapping[str, tuple[float, float]], most: float = 0.0) -> list[LearnedRule]:
     """``b >= a`` where the noisy number of rows with ``a > b`` is at most ``threshold`` and the noisy
-    number with ``b > a`` above it (the rule says something), and the released ranges overlap."""
+    number with ``b > a`` above it and above ``most`` (the rule says something, of most rows), and
+    the released ranges overlap."""
     rules: list[LearnedRule] = []
     for a, b in pairs:
         x, y = as_numbers(frame[a], unit="us"), as_numbers(frame[b], unit="us")
@@ -144,7 +145,7 @@ def dp_order_rules(frame: pd.DataFrame, pairs: list[tuple[str, str]], count: Noi
                 (b, a): count(float(np.sum(y > x)), f"rule test {b} > {a}")}
         for lo, hi in ((a, b), (b, a)):
             overlap = lo not in ranges or hi not in ranges or ranges[hi][0] <= ranges[lo][1]
-            if over[(lo, hi)] <= threshold < over[(hi, lo)] and overlap:
+            if over[(lo, hi)] <= threshold < over[(hi, lo)] and over[(hi, lo)] > most and overlap:
                 rules.append(Order(hi, lo))
     return rules
 
