@@ -88,7 +88,7 @@ def mst(real, table, eps):
     fake = synth.sample(len(df))
     for c, kind in cols.items():
         if kind == "datetime":
-            fake[c] = pd.to_datetime(pd.to_numeric(fake[c], errors="coerce"), unit="s")
+            fake[c] = pd.to_datetime(pd.to_numeric(fake[c], errors="coerce"), unit="s", errors="coerce")
         elif kind == "numerical":
             fake[c] = pd.to_numeric(fake[c], errors="coerce")
         elif kind == "boolean":
@@ -144,9 +144,12 @@ def sdtype(table: Table, name: str, keys: set[str], frame: pd.DataFrame) -> str 
 def metadata(schema: Schema, frames: dict[str, pd.DataFrame]) -> dict:
     tables, relationships = {}, []
     for t in schema.tables:
-        single = [t.primary_key.columns] if t.primary_key else []
+        # keys: FK columns, single-column keys, and the whole-number columns of a composite primary
+        # key (payment_id of Pagila's (payment_date, payment_id), a partitioned table's key)
+        pk = list(t.primary_key.columns) if t.primary_key else []
         keys = {c for fk in t.foreign_keys for c in fk.columns} | {
-            cols[0] for cols in [*single, *(u.columns for u in t.uniques)] if len(cols) == 1}
+            cols[0] for cols in [pk, *(u.columns for u in t.uniques)] if len(cols) == 1} | {
+            c for c in pk if t.column(c).type.kind is TypeKind.INTEGER}
         cols = {c.name: {"sdtype": kind} for c in t.columns if c.name in frames[t.key].columns
                 and (kind := sdtype(t, c.name, keys, frames[t.key])) is not None}
         entry: dict = {"columns": cols}

@@ -21,7 +21,6 @@ DP fit only; JIT compilation takes ~1-3 s per table shape, the estimate itself m
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -55,8 +54,8 @@ class MarginalGenerator(BayesNetGenerator):
 
 
 def _mbi() -> Any:
-    """``mbi`` with JAX in float64 (its estimates stall in float32 on larger tables, its own warning)."""
-    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    """``mbi`` with JAX in float64 (its estimates stall in float32 on larger tables, its own warning;
+    the setting is process-wide, as JAX's configuration is)."""
     try:
         import jax
 
