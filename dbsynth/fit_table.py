@@ -71,7 +71,7 @@ class FitContext:
     owned: Mapping[str, pd.DataFrame]  # every private row owned by one person, not capped (children per parent)
     engine: str = "bayesnet"  # the generator of DP fits (exact fits: the Bayesian network), see learn.ENGINES
 
-    def count_sensitivity(self, key: str, child_key: str, fk: ForeignKey) -> float:
+    def count_sensitivity(self, key: str, child_key: str) -> float:
         """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
 
         Removing a unit removes up to Δ(key) rows of ``key`` (when private), each with its count.
@@ -214,7 +214,7 @@ def _nodes(ctx: FitContext, table: Table, cols: Sequence[ColumnModel]) -> _Nodes
     counts = []
     for child_key, fk in ctx.children[table.key]:
         node = "#" + fk_id(child_key, fk)
-        sens[node] = ctx.count_sensitivity(table.key, child_key, fk)
+        sens[node] = ctx.count_sensitivity(table.key, child_key)
         bound = COUNT_BOUND if sens[node] > 0 else 1000
         children = ctx.owned[child_key] if table.key in ctx.delta_of else ctx.frames[child_key]
         frame[node] = np.minimum(children_per_parent(frame, children, fk), bound)

@@ -175,7 +175,7 @@ def _private_nodes(ctx: FitContext, key: str, cols: list[ColumnModel]) -> float:
     lifted Pagila's column shapes at ε = 5 from 0.86 (an equal share per table) to 0.91. Decided by
     the schema and the column kinds, like everything else that shapes the model."""
     columns = sum(1 for c in cols if c.kind in LEARNED) if key in ctx.delta_of else 0
-    counts = sum(1 for child, fk in ctx.children[key] if ctx.count_sensitivity(key, child, fk) > 0)
+    counts = sum(1 for child, _ in ctx.children[key] if ctx.count_sensitivity(key, child) > 0)
     return (columns + counts) * max(ctx.delta_of.get(key, 1), 1)
 
 

@@ -158,13 +158,9 @@ def mst_net(codes: dict[str, np.ndarray], cards: dict[str, int], *, context: tup
     graph = nx.Graph(edges)
     graph.add_nodes_from(names)
     roots = list(context) or [max(names, key=lambda x: graph.degree[x])]
-    seen = set(roots)
     if not context:
         placed.append(_node(roots[0], (), table((roots[0],))[None, :], cards, floors, not_null))
     for parent, child in nx.bfs_edges(graph, source=roots[0]) if not context else _from_all(graph, roots):
-        if child in seen:
-            continue
-        seen.add(child)
         placed.append(_node(child, (parent,), table((parent, child)), cards, floors, not_null))
     return BayesNet(placed)
 
