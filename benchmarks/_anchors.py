@@ -9,18 +9,12 @@ import sys
 import venv
 from pathlib import Path
 
+from _sdmetrics import CANON
+
+__all__ = ["CANON", "anchors_python"]
+
 VENV = Path(__file__).resolve().parent / ".anchors-venv"
 ANCHORS = ["torch==2.13.0", "smartnoise-synth==1.0.8", "sdmetrics==0.32.0"]  # torch first: its CPU build
-
-# pasted into the scripts run there: category values as one text whatever the writer's dtype
-# (2006, 2006.0 and "2006" alike)
-CANON = '''
-def canon(values):
-    numbers = pd.to_numeric(values, errors="coerce")
-    if numbers.notna().sum() == values.notna().sum():
-        return numbers.map(lambda v: "" if pd.isna(v) else repr(round(float(v), 6)))
-    return values.astype(str).where(values.notna(), "")
-'''
 
 
 def anchors_python() -> Path:

@@ -6,8 +6,9 @@ database's own keys; each table's rows against the source's (private tables shou
 on each private table alone, same columns, same ε — each of those fits spends ε on its own table,
 so MST's numbers come at k × ε for the database, an advantage it gets here.
 
-Unscored for every system alike: keys (SDMetrics ``id``), contact columns (names, e-mails, phones,
-addresses, postal codes) and near-unique text (≥ 50 % distinct values); arrays are scored as text.
+Unscored for every system alike, as dbsynth's report leaves them (:func:`dbsynth.report.fidelity.sdtypes`):
+keys (SDMetrics ``id``), contact columns (names, e-mails, phones, addresses, postal codes) and
+near-unique text (≥ 50 % distinct values); arrays are scored as text.
 
     python benchmarks/default_quality.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
                                          [--epsilons 1] [--runs 3] [--engine bayesnet] [--no-mst]
@@ -17,23 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-from _anchors import CANON, anchors_python
+from _anchors import anchors_python
 from _datasets import scratch
+from _sdmetrics import CANON, LOAD, metadata, write_csv
 
 import dbsynth
 from dbsynth.connect import create_engine
-from dbsynth.schema import Schema, reflect
-from dbsynth.schema.model import Table, TypeKind
+from dbsynth.schema import reflect
 from dbsynth.schema.read import read_table
-
-CONTACT = re.compile(r"(^|_)(first|last|full)?_?name$|e_?mail|phone|address|city|postal|zip|street|fax|password"
-                     r"|username", re.I)
 
 INNER = r'''
 import json, sys, warnings
@@ -43,29 +39,10 @@ import pandas as pd
 warnings.filterwarnings("ignore")
 from sdmetrics.reports.multi_table import QualityReport as MultiReport
 from sdmetrics.reports.single_table import QualityReport as SingleReport
-''' + CANON + r'''
+''' + CANON + LOAD + r'''
 
 job = json.loads(Path(sys.argv[1]).read_text())
 meta = job["metadata"]
-
-
-def load(files):
-    out = {}
-    for table, path in files.items():
-        cols = meta["tables"][table]["columns"]
-        df = pd.read_csv(path, dtype=str, keep_default_na=True)[list(cols)]
-        for c, info in cols.items():
-            kind = info["sdtype"]
-            if kind == "numerical":
-                df[c] = pd.to_numeric(df[c], errors="coerce")
-            elif kind == "datetime":
-                df[c] = pd.to_datetime(df[c], errors="coerce", utc=True).dt.tz_localize(None)
-            elif kind == "boolean":
-                df[c] = df[c].map({"True": True, "False": False, "t": True, "f": False})
-            elif kind == "categorical":
-                df[c] = canon(df[c])
-        out[table] = df
-    return out
 
 
 def mst(real, table, eps):
@@ -105,10 +82,10 @@ def single(real, fake, table):
     return float(report.get_score())
 
 
-real = load(job["real"])
+real = load(job["real"], meta)
 out = []
 for run in job["runs"]:
-    fake = load(run["synthetic"])
+    fake = load(run["synthetic"], meta)
     report = MultiReport()
     report.generate(real, fake, meta, verbose=False)
     props = report.get_properties().set_index("Property")["Score"].to_dict()
@@ -121,61 +98,6 @@ for run in job["runs"]:
     out.append(row)
 print(json.dumps(out))
 '''
-
-
-def sdtype(table: Table, name: str, keys: set[str], frame: pd.DataFrame) -> str | None:
-    """The column's SDMetrics type, or None when it is not scored (contact, near-unique text)."""
-    col = table.column(name)
-    if name in keys:
-        return "id"
-    kind = col.type.kind
-    if kind in (TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.FLOAT):
-        return "numerical"
-    if kind in (TypeKind.DATE, TypeKind.DATETIME):
-        return "datetime"
-    if kind is TypeKind.BOOLEAN:
-        return "boolean"
-    values = frame[name].dropna().astype(str)
-    if CONTACT.search(name) or len(values) == 0 or values.nunique() >= 0.5 * len(values):
-        return None
-    return "categorical"
-
-
-def metadata(schema: Schema, frames: dict[str, pd.DataFrame]) -> dict:
-    tables, relationships = {}, []
-    for t in schema.tables:
-        # keys: FK columns, single-column keys, and the whole-number columns of a composite primary
-        # key (payment_id of Pagila's (payment_date, payment_id), a partitioned table's key)
-        pk = list(t.primary_key.columns) if t.primary_key else []
-        keys = {c for fk in t.foreign_keys for c in fk.columns} | {
-            cols[0] for cols in [pk, *(u.columns for u in t.uniques)] if len(cols) == 1} | {
-            c for c in pk if t.column(c).type.kind is TypeKind.INTEGER}
-        cols = {c.name: {"sdtype": kind} for c in t.columns if c.name in frames[t.key].columns
-                and (kind := sdtype(t, c.name, keys, frames[t.key])) is not None}
-        entry: dict = {"columns": cols}
-        if t.primary_key and len(t.primary_key.columns) == 1:
-            entry["primary_key"] = t.primary_key.columns[0]
-        tables[t.key] = entry
-    for t in schema.tables:
-        for fk in t.foreign_keys:
-            parent = tables.get(fk.referred, {})
-            if len(fk.columns) == 1 and parent.get("primary_key") == fk.referred_columns[0] and fk.referred != t.key:
-                relationships.append({"parent_table_name": fk.referred, "parent_primary_key": fk.referred_columns[0],
-                                      "child_table_name": t.key, "child_foreign_key": fk.columns[0]})
-    return {"tables": tables, "relationships": relationships}
-
-
-def dump(url: str, schema: Schema, where: Path) -> tuple[dict[str, str], dict[str, int]]:
-    engine = create_engine(url)
-    files, rows = {}, {}
-    where.mkdir(parents=True)
-    for t in schema.tables:
-        frame = read_table(engine, t)
-        files[t.key] = str(where / f"{t.key}.csv")
-        frame.to_csv(files[t.key], index=False)
-        rows[t.key] = len(frame)
-    engine.dispose()
-    return files, rows
 
 
 def main() -> None:
@@ -195,7 +117,8 @@ def main() -> None:
             schema = reflect(engine)
             real_frames = {t.key: read_table(engine, t) for t in schema.tables}
             engine.dispose()
-            real_files, real_rows = dump(src, schema, Path(tmp) / name / "real")
+            real_files = write_csv(real_frames, Path(tmp) / name / "real")
+            real_rows = {k: len(f) for k, f in real_frames.items()}
             runs, private = [], []
             for eps in args.epsilons:
                 for i in range(args.runs):
@@ -204,7 +127,10 @@ def main() -> None:
                     private = [k for k in model.tables if k not in model.public]
                     target = dbs.empty(name)
                     dbsynth.write_model(model, target, seed=i)
-                    files, rows = dump(target, schema, Path(tmp) / name / f"{eps}-{i}")
+                    engine = create_engine(target)
+                    fake = {t.key: read_table(engine, t) for t in schema.tables}
+                    engine.dispose()
+                    files, rows = write_csv(fake, Path(tmp) / name / f"{eps}-{i}"), {k: len(f) for k, f in fake.items()}
                     runs.append({"epsilon": eps, "run": i, "synthetic": files, "rows": rows, "unit": model.unit})
             job = Path(tmp) / f"{name}.json"
             job.write_text(json.dumps({"metadata": metadata(schema, real_frames), "real": real_files, "runs": runs,

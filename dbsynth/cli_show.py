@@ -169,6 +169,19 @@ def report(out: Console, rep: FidelityReport, priv: list[TablePrivacy] | None, *
     out.print(tbl)
     for k, v in rep.overall().items():
         out.print(f"{k}: {_score(v)}")
+    unscored: dict[str, list[str]] = {}
+    for table, cols in rep.unscored.items():
+        for col, why in cols.items():
+            unscored.setdefault(why, []).append(f"{table}.{col}")
+    for why, names in sorted(unscored.items()):
+        out.print(f"not scored ({why}): {', '.join(names)}", highlight=False)
+    if rep.path_agreement:
+        atbl = RichTable(title="FK paths that meet: rows reaching the same ancestor row")
+        for col in ("paths", "real", "synthetic"):
+            atbl.add_column(col)
+        for paths, (r, s) in rep.path_agreement.items():
+            atbl.add_row(paths, f"{r:.3f}", f"{s:.3f}")
+        out.print(atbl)
     if priv:
         ptbl = RichTable(title="privacy (per private table)")
         for col in ("table", "exact matches", "DCR synthetic", "DCR holdout", "ratio", "MIA AUC"):

@@ -18,9 +18,10 @@ import pandas as pd
 from dbsynth.errors import UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.graph import Plan, plan
+from dbsynth.meetings import Meeting
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.rules.invariants import Aggregate, Dependency, Described, Equality, LearnedRule, Order
-from dbsynth.schema.model import Column, Schema, Table
+from dbsynth.schema.model import Column, Schema, Table, TypeKind
 from dbsynth.semantics import ColumnKind, column_kind, shape_of
 
 __all__ = ["ColumnModel", "Model", "TableModel"]
@@ -43,7 +44,9 @@ class ColumnModel:
     def profile(cls, table: Table, column: Column, values: pd.Series) -> ColumnModel:
         kind = column_kind(table, column, values)
         null = float(values.isna().mean()) if len(values) else 0.0
-        if kind is ColumnKind.SHAPE:
+        if kind is ColumnKind.SHAPE or (kind is ColumnKind.KEY and values.notna().any() and _code(table, column)):
+            # a code others point at (a department '2A', a town '75056') keeps its shape: digits stay
+            # digits, widths and zero-padding stay, and no value is learned
             return cls(column.name, kind, null, (), _template(values.dropna().astype(str)))
         lengths: tuple[int, ...] = ()
         if kind in (ColumnKind.TEXT, ColumnKind.PII) and values.notna().any():
@@ -70,6 +73,7 @@ class TableModel:
     gaps: tuple[tuple[str, str], ...] = ()
     dependencies: tuple[Dependency, ...] = ()
     aggregates: tuple[Aggregate, ...] = ()  # the column is recomputed from the child rows
+    meetings: tuple[Meeting, ...] = ()  # FK paths that reach the same ancestor row (see dbsynth.meetings)
 
     @property
     def gap_rules(self) -> frozenset[LearnedRule]:
@@ -134,6 +138,12 @@ class Model:
             raise UsageError(f"{'; '.join(built_in)}: the model learned the gap between these dates, so the "
                              "ordering is part of it; refit on data without it to drop it")
         return replace(self, tables={k: tm.enabled(disabled) for k, tm in self.tables.items()})
+
+
+def _code(table: Table, column: Column) -> bool:
+    """A text key the table makes itself: a UNIQUE or primary key column no FK of its own fills."""
+    own_fk = {c for fk in table.foreign_keys for c in fk.columns}
+    return column.type.kind is TypeKind.STRING and column.name not in own_fk
 
 
 def _template(values: pd.Series) -> str:

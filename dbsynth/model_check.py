@@ -20,6 +20,7 @@ import pandas as pd
 
 from dbsynth.errors import ModelFileError
 from dbsynth.generators.discretize import Discretizer
+from dbsynth.meetings import fk_index
 from dbsynth.model import Model, TableModel
 from dbsynth.relational import fk_id
 from dbsynth.rules.invariants import NullWhen, Order
@@ -75,6 +76,7 @@ def _check(model: Model) -> None:
         _require(key in model.schema, f"table {key!r} is not in the model's schema")
         _table(tm)
         _context(model.schema, tm)
+        _meetings(model.schema, tm)
 
 
 def _context(schema: Schema, tm: TableModel) -> None:
@@ -89,6 +91,15 @@ def _context(schema: Schema, tm: TableModel) -> None:
     _require(primary is not None and primary.referred in schema, f"{key}: context without a primary FK")
     parent = {c.name for c in schema.table(primary.referred).columns}  # type: ignore[union-attr]
     _require(all(col in parent for _, col in tm.context), f"{key}: context columns")
+
+
+def _meetings(schema: Schema, tm: TableModel) -> None:
+    """A meeting's paths are FKs of the schema, the first of each one of this table's."""
+    index = fk_index(schema)
+    for m in tm.meetings:
+        _require(_strings([m.fixed, m.anchor]) and bool(m.fixed) and bool(m.anchor) and _fraction(m.agreement)
+                 and all(f in index for f in (*m.fixed, *m.anchor))
+                 and index[m.fixed[0]][0] == tm.key == index[m.anchor[0]][0], f"{tm.key}: FK path meetings")
 
 
 def _table(tm: TableModel) -> None:

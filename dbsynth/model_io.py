@@ -24,6 +24,7 @@ import pandas as pd
 from dbsynth import registry
 from dbsynth.errors import DbsynthError, ModelFileError, UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
+from dbsynth.meetings import Meeting
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.model_check import check_model
 from dbsynth.privacy.accountant import Accountant
@@ -83,6 +84,7 @@ def save(model: Model, path: str | Path) -> Path:
             "gaps": [list(g) for g in tm.gaps],
             "dependencies": [[d.column, d.derived, [list(p) for p in d.pairs]] for d in tm.dependencies],
             "aggregates": [[a.column, a.child, a.fk, a.expr] for a in tm.aggregates],
+            "meetings": [[list(m.fixed), list(m.anchor), m.ancestor, m.agreement] for m in tm.meetings],
         }
     doc = {
         "format": FORMAT,
@@ -195,6 +197,7 @@ def _model(doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Model:
             dependencies=tuple(Dependency(a, b, tuple((k, v) for k, v in pairs))
                                for a, b, pairs in t.get("dependencies", ())),
             aggregates=tuple(Aggregate(a, b, c, d) for a, b, c, d in t.get("aggregates", ())),
+            meetings=tuple(Meeting(tuple(f), tuple(a), anc, share) for f, a, anc, share in t.get("meetings", ())),
         )
     if version < 2:  # format 1 stored rows without a parent per parent row
         for tm in tables.values():

@@ -21,6 +21,7 @@ __all__ = [
     "assign_foreign_keys",
     "capacity",
     "children_per_parent",
+    "distinct_indices",
     "fill_self_reference",
     "join_parent",
     "key_pool",
@@ -76,7 +77,8 @@ def capacity(table: Table, fks: Sequence[ForeignKey], sizes: Mapping[str, int]) 
     return min(caps) if caps else None
 
 
-def _distinct_indices(total: int, n: int, rng: np.random.Generator) -> np.ndarray:
+def distinct_indices(total: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` distinct integers below ``total`` (``n <= total``), in random order."""
     if total <= 50_000_000:
         return rng.choice(total, size=n, replace=False)
     picked = np.unique(rng.integers(0, total, size=int(n * 1.1) + 16))
@@ -103,7 +105,7 @@ def assign_foreign_keys(
             raise ConstraintError(
                 f"{table.key}: {n} rows need distinct ({', '.join(c for fk in group for c in fk.columns)}) "
                 f"combinations but the referenced tables allow only {total}; ask for fewer rows")
-        flat = _distinct_indices(total, n, rng) if n else np.empty(0, dtype=np.int64)
+        flat = distinct_indices(total, n, rng) if n else np.empty(0, dtype=np.int64)
         for fk, idx in zip(group, np.unravel_index(flat, sizes), strict=True):
             _put(frame, fk, pools[fk.referred], idx)
             done.add(fk)

@@ -104,6 +104,7 @@ class Drawn:
     resamplable: list[str]
     rng: np.random.Generator
     counts: dict[str, np.ndarray] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)  # resamplable FK columns: redrawn last (see enforce)
 
 
 class TableSource(Protocol):
@@ -146,7 +147,7 @@ def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, conf
             key, frame, predicates=[p for p in preds if p not in late], unique_sets=table.unique_sets(),
             not_null=[c.name for c in table.writable_columns
                       if not c.nullable and c.name in frame.columns and c.name not in deferred],
-            resample=drawn.resample, resamplable=drawn.resamplable, rng=drawn.rng, report=report,
+            resample=drawn.resample, resamplable=drawn.resamplable, keys=drawn.keys, rng=drawn.rng, report=report,
             types={c.name: c.type for c in table.columns})
         done[key] = Generated(frame.drop(columns=[c for c in frame.columns if c.startswith(PARENT)]),
                               drawn.counts, late)
@@ -246,7 +247,8 @@ class SchemaSource:
                 return redraw.draw(column, int(rows.sum()), r)
             return gen.sample(int(rows.sum()), rng=r, columns=[column])[column]
 
-        return Drawn(frame, resample, [c for c in gen.columns if c != seq] + redraw.columns, fix_rng)
+        return Drawn(frame, resample, [c for c in gen.columns if c != seq] + redraw.columns, fix_rng,
+                     keys=redraw.columns)
 
 
 def synthesize(

@@ -226,6 +226,15 @@ class BayesNetGenerator(TableGenerator):
         drawn = self.sample(n, rng=np.random.default_rng(seed), columns=list(nodes))
         return {c: float(pd.to_numeric(drawn[c], errors="coerce").fillna(0).mean()) for c in nodes}
 
+    def any_released(self, column: str, n: int, rng: np.random.Generator) -> pd.Series:
+        """``n`` values of ``column`` drawn uniformly from its released states, never NULL: what
+        enforcement falls back on when the network's own draws keep breaking a rule, so a value never
+        leaves the column's released domain."""
+        d = self.discretizers[column]
+        states = np.flatnonzero([v is not None for v in d.values]) if d.kind == "values" \
+            else np.arange(len(d.edges) - 1)
+        return d.decode(states[rng.integers(0, len(states), size=n)], rng)
+
     def released(self, column: str) -> bool:
         """Whether the column's domain holds any value (under DP a rare-valued column may hold none;
         it is then generated schema-only)."""

@@ -21,10 +21,12 @@ from dbsynth.config import Config, UserRule
 from dbsynth.errors import UsageError
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
+from dbsynth.meetings import agree, fk_index, path_positions
 from dbsynth.model import ColumnModel, Model, TableModel
 from dbsynth.relational import (
     KeyRedraw,
     degree_assignment,
+    distinct_indices,
     fill_self_reference,
     fk_id,
     forest_assignment,
@@ -157,6 +159,9 @@ class LearnedSource:
                 frame[cm.name] = _shape_text(frame[cm.name], cm, table, rng)
             elif cm.name in frame.columns and cm.kind is ColumnKind.SHAPE and cm.shape:
                 frame[cm.name] = from_shape(cm.shape, frame[cm.name], rng)
+            elif cm.name in frame.columns and cm.kind is ColumnKind.KEY and cm.shape:
+                distinct = (cm.name,) in table.unique_sets()
+                frame[cm.name] = codes_from_shape(cm.shape, frame[cm.name], rng, distinct=distinct)
         return frame, gen
 
     def draw(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator,
@@ -186,20 +191,27 @@ class LearnedSource:
                  and not the_plan.is_deferred(key, fk)]
         redraw = KeyRedraw(ready, {fk.referred: done[fk.referred].frame for fk in ready})
 
+        codes = {cm.name: cm.shape for cm in tm.columns if cm.kind in (ColumnKind.KEY, ColumnKind.SHAPE) and cm.shape}
+
         def resample(column: str, rows: np.ndarray, r: np.random.Generator, current: pd.DataFrame) -> pd.Series:
             k = int(rows.sum())
             if column in redraw:
                 return redraw.draw(column, k, r)
+            if column in codes:  # an identifier that clashed or broke a CHECK: another of its shape
+                return from_shape(codes[column], pd.Series([""] * k), r)
             tries[column] = tries.get(column, 0) + 1
-            # after NETWORK_TRIES rounds a learned column's failing rows come from the schema, whose
-            # values follow the CHECKs: under noise every released bin may break one (Pagila's
-            # film.release_year ≥ 1901 with a noise-born bin at 0)
-            if column not in learned or tries[column] > NETWORK_TRIES:
+            # after NETWORK_TRIES rounds a learned column's failing rows take any released value (a
+            # learned ordering the network's pairs break: Chinook's genre_id ≥ media_type_id at ε =
+            # 1), after twice as many the schema's, whose values follow the CHECKs: under noise every
+            # released bin may break one (Pagila's film.release_year ≥ 1901 with a noise-born bin at 0)
+            if column not in learned or tries[column] > 2 * NETWORK_TRIES:
                 return gen.sample(k, rng=r, columns=[column])[column]
-            # the failing rows' own parent context, when the frame still lines up with it
-            given = context.loc[rows].reset_index(drop=True) if context is not None and len(context) == len(rows) \
-                else None
-            values = tm.generator.sample(k, rng=r, columns=[column], parent_context=given)[column]
+            if tries[column] > NETWORK_TRIES:
+                values = tm.generator.any_released(column, k, r)
+            else:  # the failing rows' own parent context, when the frame still lines up with it
+                given = context.loc[rows].reset_index(drop=True) \
+                    if context is not None and len(context) == len(rows) else None
+                values = tm.generator.sample(k, rng=r, columns=[column], parent_context=given)[column]
             if column in gap_of:  # a new gap after the row's own earlier date
                 return add_gap(current.loc[rows, gap_of[column]].reset_index(drop=True), values,
                                whole_days=column in days)
@@ -208,7 +220,7 @@ class LearnedSource:
         # copied from the parent row (learned equalities) or tied by a dependency: never resampled alone
         fixed = {e.column for e in tm.equalities} | {c for d in tm.dependencies for c in (d.column, d.derived)}
         return Drawn(frame, resample, [c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed],
-                     fix_rng, child_counts)
+                     fix_rng, child_counts, keys=redraw.columns)
 
     def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,
                       parent_idx: np.ndarray | None, done: Mapping[str, Generated], rng: np.random.Generator,
@@ -240,14 +252,38 @@ class LearnedSource:
                 if tm.fk_null_rates.get(fid, 0.0) > 0:
                     idx = np.where(rng.random(n) < tm.fk_null_rates[fid], -1, idx)
             assigned[fid] = idx
-            _put_keys(frame, fk, parent.frame, idx)
+        assigned = self._meet(tm, assigned, done, rng)
+        fks = {fk_id(key, fk): fk for fk in table.foreign_keys}
+        for fid, idx in assigned.items():
+            parent_frame = done[fks[fid].referred].frame
+            _put_keys(frame, fks[fid], parent_frame, idx)
             for eq in tm.equalities:  # learned: this column is a copy of the parent's
                 if eq.fk == fid and eq.column in frame.columns:
-                    frame[eq.column] = _take(parent.frame[eq.parent_column], idx).to_numpy()
+                    frame[eq.column] = _take(parent_frame[eq.parent_column], idx).to_numpy()
         for group in linked_groups(table, [fk for fk in table.foreign_keys if fk_id(key, fk) in assigned]):
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, assigned, done, rng)
         return frame
+
+
+    def _meet(self, tm: TableModel, assigned: dict[str, np.ndarray], done: Mapping[str, Generated],
+              rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Each learned meeting's fixed FK redrawn so that its paths agree as often as in the source
+        (see :mod:`dbsynth.meetings`)."""
+        if not tm.meetings:
+            return assigned
+        index = fk_index(self.model.schema)
+        frames = {k: g.frame for k, g in done.items()}
+        out = dict(assigned)
+        for m in tm.meetings:
+            if m.fixed[0] not in out or m.anchor[0] not in out:
+                continue
+            parent = index[m.fixed[0]][1].referred
+            target = path_positions(frames, index, m.anchor, out[m.anchor[0]])
+            ancestor_of = path_positions(frames, index, m.fixed, np.arange(len(frames[parent])))
+            slots = done[parent].counts.get(m.fixed[0], np.ones(len(frames[parent]), dtype=np.int64))
+            out[m.fixed[0]] = agree(out[m.fixed[0]], target, ancestor_of, slots, m.agreement, rng)
+        return out
 
 
 NETWORK_TRIES = 10  # enforcement rounds a learned column is redrawn from its network before the schema's values
@@ -326,6 +362,42 @@ def from_shape(shape: str, like: pd.Series, rng: np.random.Generator) -> pd.Seri
         else:
             out = out + ch
     return out.where(like.notna().to_numpy(), None)
+
+
+def codes_from_shape(shape: str, like: pd.Series, rng: np.random.Generator, *, distinct: bool) -> pd.Series:
+    """Codes of ``shape`` where ``like`` is set, all different when ``distinct`` (drawn without
+    replacement from the shape's space, each position a digit of a mixed-radix number); ``like``
+    itself when the space holds too few codes (96 departments at twice the scale do not fit in '99')."""
+    if not distinct:
+        return from_shape(shape, like, rng)
+    tokens: list[str] = []
+    chars = iter(shape)
+    for ch in chars:
+        tokens.append("\\" + next(chars) if ch == "\\" else ch)
+    radices = [26 if t == "A" else 10 for t in tokens if t in ("A", "9")]
+    present = like.notna().to_numpy()
+    n = int(present.sum())
+    total = math.prod(radices)
+    if total < n:
+        log.info("codes of shape %s: %d asked for, only %d exist; kept the schema's values", shape, n, total)
+        return like
+    index = rng.integers(0, 2**62, size=n) if total > 2**62 else distinct_indices(total, n, rng)
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
+    digits = np.array(list("0123456789"), dtype=object)
+    places: list[np.ndarray] = []
+    for t in reversed(tokens):  # the last position varies fastest
+        if t in ("A", "9"):
+            radix = 26 if t == "A" else 10
+            places.append((letters if t == "A" else digits)[index % radix])
+            index = index // radix
+        else:
+            places.append(np.full(n, t[-1], dtype=object))
+    codes = np.full(n, "", dtype=object)
+    for part in reversed(places):
+        codes = codes + part
+    out = pd.Series([None] * len(like), dtype=object)
+    out[present] = codes
+    return out
 
 
 def _cut(text: str, length: int) -> str:

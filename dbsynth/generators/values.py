@@ -319,11 +319,13 @@ def _inet(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator, _: P
 
 
 def _strings(spec: ValueSpec, t: ColumnType, n: int, rng: np.random.Generator, p: Providers) -> pd.Series:
-    """Text from a pool; unique columns get a distinct base-36 suffix, kept within the length."""
+    """Text from a pool; unique columns get a distinct base-36 suffix, kept within the length. Short
+    columns get random capitals (and digits when unique: a varchar(5) key of words cut to five
+    letters has too few values to stay unique, and its clashes redrawn from them never settle)."""
     limit = t.length if t.length is not None else None
-    if limit is not None and limit <= 3 and spec.semantic is None:
-        alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
-        cols = [alphabet[rng.integers(0, 26, size=n)] for _ in range(limit)]
+    if limit is not None and spec.semantic is None and (limit <= 3 or (spec.unique and limit <= 8)):
+        alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ" + ("0123456789" if spec.unique else "")), dtype=object)
+        cols = [alphabet[rng.integers(0, len(alphabet), size=n)] for _ in range(limit)]
         out = pd.Series(cols[0], dtype=object)
         for c in cols[1:]:
             out = out + c

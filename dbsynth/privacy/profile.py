@@ -24,7 +24,15 @@ from dbsynth.privacy.accountant import Accountant
 from dbsynth.privacy.mechanisms import gaussian, gaussian_sigma
 from dbsynth.privacy.release import threshold
 from dbsynth.schema.model import Column, Table, TypeKind
-from dbsynth.semantics import ColumnKind, KindStats, kind_from_stats, schema_kind, shape_of, type_kind
+from dbsynth.semantics import (
+    DP_VOCABULARY_SHARE,
+    ColumnKind,
+    KindStats,
+    kind_from_stats,
+    schema_kind,
+    shape_of,
+    type_kind,
+)
 
 __all__ = ["PROFILE_SHARE", "dp_kind", "dp_shape", "profile_slots", "thresholdable"]
 
@@ -78,7 +86,7 @@ def dp_kind(table: Table, column: Column, values: pd.Series, *, sensitivity: flo
     if strings:
         released["sampled"], released["sample_distinct"] = released["present"], released["distinct"]
     stats = KindStats(**{f.name: released.get(f.name, 0.0) for f in fields(KindStats)})
-    return kind_from_stats(column, stats, constant_at=2 * sigma)
+    return kind_from_stats(column, stats, constant_at=2 * sigma, vocabulary=DP_VOCABULARY_SHARE)
 
 
 def dp_shape(table: Table, column: Column, values: pd.Series, *, sensitivity: float, rho: float,

@@ -1,6 +1,7 @@
 """Make a generated table valid before it leaves the generator: CHECKs, UNIQUE/PK, NOT NULL.
 
-Each round checks the whole frame vectorised, repairs ``a < b`` orderings by swapping, and resamples
+Each round checks the whole frame vectorised, repairs ``a < b`` orderings of the schema and the user by
+swapping (a learned rule only by redrawing from the model, whose values it keeps), and resamples
 only the failing rows' offending columns; after a bounded number of rounds a table that still fails
 is a :class:`ConstraintError` that names the constraint and shows failing rows. Nothing is skipped.
 """
@@ -62,7 +63,9 @@ def _swap_orders(frame: pd.DataFrame, predicates: Sequence[Predicate], free: set
     type (``types``: column → its type; None, unknown): a learned ``media_type_id > unit_price`` once
     swapped a price of 1.99 into an integer."""
     windowed = {frozenset((w.column, w.other)) for w in windows(predicates) if not _swappable(w, free)}
-    for order in order_pairs(predicates):
+    # a learned ordering is met by redrawing from the model: a swap would move values across columns,
+    # writing a genre id the model released as a media type id (Chinook's genre_id ≥ media_type_id)
+    for order in order_pairs([p for p in predicates if not p.learned]):
         if not {order.low, order.high} <= free or frozenset((order.low, order.high)) in windowed:
             continue  # a window repair places these (swapping would undo what it placed)
         if types is not None and types.get(order.low) != types.get(order.high):
@@ -120,19 +123,23 @@ def enforce(
     rng: np.random.Generator,
     report: EnforceReport | None = None,
     types: Mapping[str, object] | None = None,
+    keys: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """Return ``frame`` with every supported constraint holding, or raise :class:`ConstraintError`."""
+    """Return ``frame`` with every supported constraint holding, or raise :class:`ConstraintError`.
+    ``keys``: resamplable FK columns, redrawn for a constraint only when none of its other columns
+    can be (a town's department kept, its clashing town code redrawn), so parents keep their degrees."""
     report = report if report is not None else EnforceReport()
     start = time.perf_counter()
     try:
-        return _enforce(table, frame, predicates, unique_sets, not_null, resample, resamplable, rng, report, types)
+        return _enforce(table, frame, predicates, unique_sets, not_null, resample, resamplable, rng, report, types,
+                        set(keys))
     finally:
         report.seconds += time.perf_counter() - start
 
 
 def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], unique_sets: Iterable[tuple[str, ...]],
              not_null: Iterable[str], resample: Resampler, resamplable: Iterable[str], rng: np.random.Generator,
-             report: EnforceReport, types: Mapping[str, object] | None) -> pd.DataFrame:
+             report: EnforceReport, types: Mapping[str, object] | None, keys: set[str]) -> pd.DataFrame:
     frame = frame.reset_index(drop=True).copy()
     free = set(resamplable)
     checks = [p for p in predicates if p.supported]
@@ -151,11 +158,12 @@ def _enforce(table: str, frame: pd.DataFrame, predicates: Sequence[Predicate], u
         for label, bad, cols in failing:
             report.rejected[label] = report.rejected.get(label, 0) + int(bad.sum())
             predicate = next((p for p in checks if f"CHECK {p.label}" == label), None)
-            if round_ < MAX_ROUNDS and predicate is not None and any(
+            if round_ < MAX_ROUNDS and predicate is not None and not predicate.learned and any(
                     w.column in free and not _swappable(w, free) for w in windows([predicate])):
                 _place_in_windows(frame, bad, predicate, free, rng, report)
                 continue
             fixable = [c for c in cols if c in free]
+            fixable = [c for c in fixable if c not in keys] or fixable
             if (not fixable or round_ == MAX_ROUNDS) and predicate is not None and predicate.learned:
                 # a rule only learned from the source must never stop a run: give it up on these rows
                 report.dropped[label] = int(bad.sum())

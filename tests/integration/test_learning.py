@@ -17,6 +17,7 @@ from dbsynth.connect import create_engine
 from dbsynth.errors import DbsynthError
 from dbsynth.pipeline import report_databases
 from dbsynth.relational import children_per_parent
+from dbsynth.report import fidelity_report
 from dbsynth.rules.invariants import Equality, NullWhen, Order
 from dbsynth.semantics import ColumnKind, key_columns
 from tests.conftest import DATASETS, SCHEMAS, chinook_ddl, model_strings, read_frames
@@ -45,11 +46,19 @@ def test_fit_generate_looks_like_the_source(name: str, source_databases: dict[st
             r = children_per_parent(real[fk.referred], real[t.key], fk).mean()
             s = children_per_parent(synth[fk.referred], synth[t.key], fk).mean()
             assert abs(s - r) <= 0.10 * r + 1e-9, (t.key, fk.columns, r, s)
+    if name == "pagila":  # an array of categories: the source's lists, so the source's four elements
+        def elements(film: pd.DataFrame) -> set[str]:
+            return set(film["special_features"].str.strip("{}").str.split(",").explode().str.strip('"'))
+
+        assert elements(synth["film"]) == elements(real["film"]) and len(elements(real["film"])) == 4
+    else:  # a vocabulary (853 composers over 2,525 tracks) is learned as categories, not made-up words
+        composers = synth["track"]["composer"].dropna()
+        assert len(composers) > 2000 and composers.isin(set(real["track"]["composer"])).all()
     report = report_databases(source, target)
-    for table, scores in report.table_scores().items():
+    for table, scores in report.table_scores().items():  # pair trends: where the real data shows one
         if len(report.column_shapes.get(table, {})) >= 2:
             assert scores["column_shapes"] is not None and scores["column_shapes"] >= 0.90, (table, scores)
-            assert scores["pair_trends"] is not None and scores["pair_trends"] >= 0.85, (table, scores)
+            assert scores["pair_trends"] is None or scores["pair_trends"] >= 0.85, (table, scores)
     engine = create_engine(target)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE NOT convalidated").scalar() == 0
@@ -281,3 +290,48 @@ def test_model_files_of_format_2_still_load(source_databases: dict[str, str], tm
     a, b = dbsynth.sample(loaded, seed=3), dbsynth.sample(model, seed=3)
     for key in a:
         pd.testing.assert_frame_equal(a[key], b[key])
+
+
+def test_fk_paths_that_meet_agree_as_in_the_source(source_databases: dict[str, str]) -> None:
+    """A Pagila payment's customer is its rental's customer in 16,044 of 16,049 source rows; drawn
+    independently they agreed in 19. Exact fits keep the share; at ε = 1 a noisy share of it, each
+    rental still paid about once; the report shows the agreement beside SDMetrics' properties."""
+    real = read_frames(source_databases["pagila"])
+    for epsilon, least in ((math.inf, 0.99), (1.0, 0.5)):
+        model = dbsynth.fit(source_databases["pagila"], epsilon=epsilon)
+        frames = dbsynth.sample(model, seed=3)
+        payment, rental = frames["payment"], frames["rental"]
+        joined = payment.merge(rental[["rental_id", "customer_id"]], on="rental_id", suffixes=("", "_rental"))
+        assert len(joined) == len(payment) > 10_000
+        assert (joined["customer_id"] == joined["customer_id_rental"]).mean() >= least
+        if math.isinf(epsilon):
+            assert (payment["rental_id"].value_counts() == 1).mean() > 0.99
+        paths = {k: v for k, v in fidelity_report(model.schema, real, frames).path_agreement.items()
+                 if "payment(rental_id) → rental(customer_id)" in k}
+        assert len(paths) == 1 and next(iter(paths.values()))[0] > 0.999
+        assert next(iter(paths.values()))[1] >= least
+
+
+def test_natural_keys_keep_the_source_shapes(pg_database: Callable[..., str]) -> None:
+    """Codes others point at (departments '01' and '2A', towns '75056', schools '0750001A'; no
+    PRIMARY KEY anywhere) come out in the source's shapes, each key unique, every FK resolving;
+    a town's name is a place name, not made-up words."""
+    from dbsynth.semantics import shape_of
+
+    source = pg_database(SCHEMAS / "learned" / "natural_keys.sql")
+    real, synth = read_frames(source), dbsynth.sample(dbsynth.fit(source, epsilon=math.inf), seed=5)
+
+    def shapes(values: pd.Series) -> set[str]:
+        return set(values.dropna().astype(str).map(shape_of))
+
+    for table, column in [("region", "code"), ("department", "code"), ("town", "insee"), ("school", "uai")]:
+        generated = synth[table][column]
+        assert generated.is_unique and len(generated) == len(real[table]), (table, column)
+        assert shapes(generated) <= shapes(real[table][column]), (table, column, shapes(generated))
+    assert shapes(synth["town"]["code"]) == {"999"}
+    for child, column, parent, key in [("department", "region_code", "region", "code"),
+                                       ("town", "department_code", "department", "code"),
+                                       ("school", "insee", "town", "insee")]:
+        assert synth[child][column].isin(set(synth[parent][key])).all()
+    assert not synth["department"]["name"].isin(set(real["department"]["name"])).any()  # generated, not copied
+    assert synth["department"]["name"].str.match(r"^[A-Z][a-z]+( [A-Z][a-z]+)*$").mean() > 0.9
