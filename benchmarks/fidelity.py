@@ -1,9 +1,11 @@
-"""Fidelity at ε = ∞, measured as an outsider would: Pagila and Chinook fitted with ``--epsilon inf``,
-generated into an empty copy of their schema, read back, and scored by SDMetrics 0.32's multi-table
+"""Fidelity at ε = ∞, measured as an outsider would: Pagila, Chinook and ``schemas/learned/
+natural_keys.sql`` (code-keyed tables, no primary key) fitted with ``--epsilon inf``, generated into
+an empty copy of their schema, read back, and scored by SDMetrics 0.32's multi-table
 QualityReport (in its own virtual environment, made on first use) next to ``dbsynth report``'s
 figures for the same pair. Contact data, near-unique text and keys are unscored for both (see
 :func:`dbsynth.report.fidelity.sdtypes`). Also the FK paths that meet (a payment's customer and its
-rental's), the fit time, and the mean of ``--runs`` generations.
+rental's), train-on-synthetic/test-on-real against train-on-real for chosen targets (see
+:mod:`dbsynth.report.utility`), the fit time, and the mean of ``--runs`` generations.
 
     python benchmarks/fidelity.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--runs 1]
 """
@@ -22,9 +24,13 @@ from _sdmetrics import quality
 import dbsynth
 from dbsynth.connect import create_engine
 from dbsynth.report import fidelity_report
+from dbsynth.report.utility import ml_utility
 from dbsynth.schema import reflect
 from dbsynth.schema.read import read_table
 
+NATURAL_KEYS = Path(__file__).resolve().parents[1] / "schemas" / "learned" / "natural_keys.sql"
+TARGETS = {"pagila": ["rental.return_date", "payment.amount"],
+           "chinook": ["invoice_line.unit_price", "invoice.billing_country"], "natural_keys": ["school.kind"]}
 PROPERTIES = {"Column Shapes": "column_shapes", "Column Pair Trends": "pair_trends",
               "Cardinality": "cardinality", "Intertable Trends": "inter_table_trends"}
 
@@ -50,16 +56,17 @@ def main() -> None:
              "|---|---|---|---|---|---|---|"]
     notes = []
     with scratch(args.url) as dbs, tempfile.TemporaryDirectory() as tmp:
-        for name in ("pagila", "chinook"):
-            src = dbs.source(name)
+        for name in ("pagila", "chinook", "natural_keys"):
+            src = dbs.database("bench_nk", [NATURAL_KEYS]) if name == "natural_keys" else dbs.source(name)
             real = frames(src)
             start = time.perf_counter()
             model = dbsynth.fit(src, epsilon=math.inf)
             fit_s = time.perf_counter() - start
             synthetic = []
             for run in range(args.runs):
-                target = dbs.empty(name)
-                dbsynth.write_model(model, target, seed=run)
+                # natural_keys.sql makes its own rows: its copy is emptied by the write
+                target = dbs.database("bench_nk_target", [NATURAL_KEYS]) if name == "natural_keys" else dbs.empty(name)
+                dbsynth.write_model(model, target, seed=run, truncate=name == "natural_keys")
                 synthetic.append(frames(target))
             theirs = quality(model.schema, real, synthetic, Path(tmp) / name)
             ours = [fidelity_report(model.schema, real, s) for s in synthetic]
@@ -75,6 +82,10 @@ def main() -> None:
             notes.append(f"{name}: fit {fit_s:.1f} s at ε = ∞; mean of {args.runs} generation(s)")
             for paths, (r, s) in ours[0].path_agreement.items():
                 notes.append(f"  {paths}: real {r:.4f}, synthetic {s:.4f}")
+            for u in ml_utility(model.schema, real, synthetic[0], TARGETS[name]):
+                ratio = f"{u.tstr / u.trtr:.2f}" if u.trtr > 0 else "—"
+                notes.append(f"  {u.table}.{u.target}: TSTR {u.tstr:.3f}, TRTR {u.trtr:.3f} ({u.metric}), "
+                             f"ratio {ratio}")
     print("\n".join([*lines, "", *notes]))
 
 

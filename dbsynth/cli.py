@@ -258,10 +258,15 @@ def report_cmd(
     model_path: Annotated[Path | None, typer.Option(
         "--model", help="The model the synthetic data came from: adds the privacy report.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    ml: Annotated[bool, typer.Option("--ml", help="Also train on synthetic, test on real (TSTR) for every "
+                                     "table's most predictable category.")] = False,
+    target: Annotated[list[str] | None, typer.Option("--target-column", help="TSTR for this table.column "
+                                                     "(repeatable).")] = None,
 ) -> None:
     """Fidelity of a synthetic database against the real one (SDMetrics' four properties), and with
-    --model the privacy report (exact matches, distance to closest record, membership inference)."""
-    rep = report_databases(real, synth, schemas=schema)
+    --model the privacy report (exact matches, distance to closest record, membership inference);
+    with --ml or --target-column the machine-learning utility (scikit-learn: dbsynth[report])."""
+    rep = report_databases(real, synth, schemas=schema, ml=ml, targets=target or ())
     show.report(out, rep, privacy_databases(real, synth, model_io.load(model_path)) if model_path else None,
                 as_json=as_json)
 

@@ -175,6 +175,13 @@ def report(out: Console, rep: FidelityReport, priv: list[TablePrivacy] | None, *
             unscored.setdefault(why, []).append(f"{table}.{col}")
     for why, names in sorted(unscored.items()):
         out.print(f"not scored ({why}): {', '.join(names)}", highlight=False)
+    if rep.utility:
+        utbl = RichTable(title="machine-learning utility: train on synthetic / on real, test on real")
+        for col in ("table", "target", "metric", "TSTR", "TRTR"):
+            utbl.add_column(col)
+        for u in rep.utility:
+            utbl.add_row(u.table, u.target, u.metric, f"{u.tstr:.3f}", f"{u.trtr:.3f}")
+        out.print(utbl)
     if rep.path_agreement:
         atbl = RichTable(title="FK paths that meet: rows reaching the same ancestor row")
         for col in ("paths", "real", "synthetic"):

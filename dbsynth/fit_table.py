@@ -207,9 +207,9 @@ def _learned_names(cols: Sequence[ColumnModel]) -> list[str]:
 
 
 def _context_candidates(parent: TableModel) -> list[str]:
-    """The parent's columns a child may take as context: learned, varying, not a gap in seconds."""
-    gaps = {hi for hi, _ in parent.gaps}
-    return [c for c in _learned_names(parent.columns) if c not in gaps]
+    """The parent's columns a child may take as context: learned and varying. A date learned as a gap
+    is offered as the gap (a rental's days out, which a payment's late fee follows)."""
+    return _learned_names(parent.columns)
 
 
 def _dates(cols: Sequence[ColumnModel]) -> list[str]:
@@ -336,7 +336,8 @@ def _network(ctx: FitContext, table: Table, nodes: _Nodes, parents: Mapping[str,
     chosen: Sequence[str] = ()
     if primary is not None:
         parent = parents[primary.referred]
-        joined = join_parent(nodes.frame, ctx.frames[primary.referred], primary)
+        joined = parent.as_held(join_parent(nodes.frame, ctx.frames[primary.referred], primary),
+                                _context_candidates(parent))
         if budget is None:
             codes = probe.discretize(nodes.frame)
             chosen = _context_columns(parent, codes, {n: probe.discretizers[n].cardinality for n in codes}, joined)

@@ -25,7 +25,7 @@ from dbsynth import registry
 from dbsynth.errors import DbsynthError, ModelFileError, UsageError
 from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.meetings import Meeting
-from dbsynth.model import ColumnModel, Model, TableModel
+from dbsynth.model import GENERATED, ColumnModel, Model, TableModel
 from dbsynth.model_check import check_model
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.relational import fk_id
@@ -71,7 +71,8 @@ def save(model: Model, path: str | Path) -> Path:
         tables[key] = {
             "rows": tm.rows,
             "columns": [{"name": c.name, "kind": str(c.kind), "null_rate": c.null_rate, "lengths": list(c.lengths),
-                         "shape": c.shape} for c in tm.columns],
+                         "shape": c.shape, **({"generated": _generated(tm, c)} if _generated(tm, c) else {})}
+                        for c in tm.columns],
             "generator": {"kind": tm.generator.kind, **tm.generator.to_json(arrays, key)},
             "primary": tm.primary,
             "context": [list(c) for c in tm.context],
@@ -113,6 +114,15 @@ def save(model: Model, path: str | Path) -> Path:
     finally:  # interrupted or failed: no half-written file is left behind
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _generated(tm: TableModel, c: ColumnModel) -> str | None:
+    """Why the column is generated rather than learned (for a reader of the file), or None."""
+    if c.kind in GENERATED:
+        return GENERATED[c.kind]
+    if c.name in tm.generator.discretizers and not tm.generator.released(c.name):
+        return "no value cleared the differential-privacy threshold: generated from the schema"
+    return None
 
 
 def check_output(path: Path) -> None:

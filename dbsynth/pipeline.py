@@ -24,6 +24,7 @@ from dbsynth.model import Model
 from dbsynth.privacy.units import holdout_mask
 from dbsynth.report import FidelityReport, fidelity_report
 from dbsynth.report.privacy import TablePrivacy, privacy_report
+from dbsynth.report.utility import ml_utility
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema import Schema, reflect
@@ -264,8 +265,10 @@ def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> N
                              "generate into it first")
 
 
-def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = None) -> FidelityReport:
-    """Fidelity of the database at ``synth`` against the one at ``real`` (same schema)."""
+def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = None, ml: bool = False,
+                     targets: Sequence[str] = ()) -> FidelityReport:
+    """Fidelity of the database at ``synth`` against the one at ``real`` (same schema); with ``ml`` or
+    ``targets`` (``table.column``) also the machine-learning utility (see :mod:`dbsynth.report.utility`)."""
     real_engine, synth_engine = create_engine(real), create_engine(synth)
     try:
         schema = reflect(real_engine, schemas=schemas)
@@ -276,7 +279,10 @@ def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = N
     finally:
         real_engine.dispose()
         synth_engine.dispose()
-    return fidelity_report(schema, real_frames, synth_frames)
+    rep = fidelity_report(schema, real_frames, synth_frames)
+    if ml or targets:
+        rep.utility = ml_utility(schema, real_frames, synth_frames, targets)
+    return rep
 
 
 def privacy_databases(real: str, synth: str, model: Model) -> list[TablePrivacy]:

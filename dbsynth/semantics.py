@@ -240,7 +240,10 @@ def kind_from_stats(column: Column, s: KindStats, *, constant_at: float = 0.0,
     if kind is TypeKind.STRING and n > 0:
         if s.email > 0.5 * n or s.phone > 0.8 * n or s.content > 0.8 * n:
             return ColumnKind.PII
-        if s.sample_distinct > MAX_CATEGORIES and s.top_shape > 0.9 * n and s.digit_shapes > 0.9 * n:
+        # identifiers: many values of one shape with digits, each rare (a town code repeated in every
+        # department is a vocabulary, learned as categories below)
+        if s.sample_distinct > MAX_CATEGORIES and s.top_shape > 0.9 * n and s.digit_shapes > 0.9 * n \
+                and s.distinct > vocabulary * s.present:
             return ColumnKind.SHAPE
     if s.non_mode <= constant_at:
         return ColumnKind.CONSTANT

@@ -173,7 +173,8 @@ class LearnedSource:
         n, parent_idx, primary = self._size(table, tm, done, size_rng)
         context = None
         if primary is not None and parent_idx is not None and tm.context:
-            pframe = done[primary.referred].frame
+            pframe = self.tables[primary.referred].as_held(done[primary.referred].frame,
+                                                           [pcol for _, pcol in tm.context])
             context = pd.DataFrame({node: _take(pframe[pcol], parent_idx).to_numpy() for node, pcol in tm.context},
                                    index=pd.RangeIndex(n))
         learned, child_counts = self._network(table, tm, n, context, net_rng)

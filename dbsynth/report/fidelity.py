@@ -29,7 +29,7 @@ import itertools
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -221,6 +221,7 @@ class FidelityReport:
     inter_table: dict[str, dict[str, float]] = field(default_factory=dict)  # per relationship, per pair
     unscored: dict[str, dict[str, str]] = field(default_factory=dict)  # table → column → why
     path_agreement: dict[str, tuple[float, float]] = field(default_factory=dict)  # "a and b": (real, synthetic)
+    utility: list[Any] = field(default_factory=list)  # report.utility.Utility per table, when asked for
 
     @staticmethod
     def _mean(values: list[float]) -> float | None:
@@ -251,7 +252,8 @@ class FidelityReport:
                 "pairs": {t: clean(p) for t, p in self.pair_trends.items()}, "cardinality": clean(self.cardinality),
                 "inter_table_trends": {r: clean(p) for r, p in self.inter_table.items()},
                 "unscored": self.unscored,
-                "path_agreement": {k: {"real": r, "synthetic": s} for k, (r, s) in self.path_agreement.items()}}
+                "path_agreement": {k: {"real": r, "synthetic": s} for k, (r, s) in self.path_agreement.items()},
+                "utility": [asdict(u) for u in self.utility]}
 
 
 def fidelity_report(schema: Schema, real: Mapping[str, pd.DataFrame], synth: Mapping[str, pd.DataFrame]
