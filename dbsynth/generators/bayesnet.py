@@ -27,6 +27,7 @@ from dbsynth.generators.discretize import Discretizer, fit_discretizer
 from dbsynth.generators.dp_domain import dp_discretizer
 from dbsynth.generators.structure import Node, Search, joint, needs_domain
 from dbsynth.privacy.budget import TableBudget
+from dbsynth.rules.learned import MAX_GAP
 from dbsynth.schema.model import Table
 
 __all__ = ["BayesNet", "BayesNetGenerator"]
@@ -203,10 +204,13 @@ class BayesNetGenerator(TableGenerator):
                             index=pd.RangeIndex(n))
 
     def _bounds(self, column: str) -> tuple[float, float, float] | None:
-        """The range the schema allows a column (see values.schema_bounds); None for counts and gaps,
-        whose units are their own."""
+        """The range the schema allows a column (see values.schema_bounds); None for counts, whose
+        bins are public; a gap lies between 0 and MAX_GAP seconds (Pagila at ε = 5 once released a
+        noise-born cell of the signed grid at 4.8e11 s, and a rental came back 15,000 years later)."""
         unit = self.units.get(column) or ""
-        return None if unit.startswith("count:") or column in self.gaps else self.bounds.get(column)
+        if column in self.gaps:
+            return (0.0, MAX_GAP, 1.0)
+        return None if unit.startswith("count:") else self.bounds.get(column)
 
     def null_shares(self, n: int = 20_000, seed: int = 0) -> dict[str, float]:
         """The share of rows each column's NULL state gets in ``n`` rows drawn from the network, parent

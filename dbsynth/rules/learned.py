@@ -67,9 +67,13 @@ def gap_seconds(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return pd.Series(as_numbers(later, unit="s") - as_numbers(earlier, unit="s"), index=later.index)
 
 
+MAX_GAP = 200 * 365.25 * 86400.0  # seconds: no two dates of the DP date grid (1900-2100) lie further apart
+
+
 def add_gap(earlier: pd.Series, seconds: pd.Series, *, whole_days: bool = False) -> pd.Series:
-    """``earlier`` plus a non-negative gap in seconds, as dates again (whole days for ``date``)."""
-    gap = pd.to_timedelta(np.clip(pd.to_numeric(seconds, errors="coerce").to_numpy(dtype=float), 0, None), unit="s")
+    """``earlier`` plus a gap in seconds (0 to MAX_GAP), as dates again (whole days for ``date``)."""
+    gap = pd.to_timedelta(np.clip(pd.to_numeric(seconds, errors="coerce").to_numpy(dtype=float), 0, MAX_GAP),
+                          unit="s")
     base = earlier if pd.api.types.is_datetime64_any_dtype(earlier.dtype) else pd.to_datetime(earlier)
     out = base.reset_index(drop=True) + pd.Series(gap).reset_index(drop=True)
     out.index = earlier.index
