@@ -200,7 +200,7 @@ class BayesNetGenerator(TableGenerator):
             else:  # no parent rows given (resampling a few values): draw the context at random
                 evidence[node] = rng.integers(0, disc.cardinality, size=n)
         codes = self.net.sample(n, rng, evidence) if self.net.nodes else {}
-        return pd.DataFrame({c: self.discretizers[c].decode(codes[c], rng).to_numpy() for c in columns},
+        return pd.DataFrame({c: self.discretizers[c].decode(codes[c], rng).array for c in columns},
                             index=pd.RangeIndex(n))
 
     def _bounds(self, column: str) -> tuple[float, float, float] | None:

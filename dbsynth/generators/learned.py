@@ -151,7 +151,7 @@ class LearnedSource:
         others = [c for c in gen.columns if c not in learned]
         frame = gen.sample(n, rng=rng, columns=others) if others else pd.DataFrame(index=pd.RangeIndex(n))
         for name, values in learned.items():
-            frame[name] = values.to_numpy()
+            frame[name] = values.array  # tz-aware dates stay an array: to_numpy() makes Timestamps one by one
         for cm in tm.columns:
             if cm.name in gen.formatted:  # generated to their format: no reshaping
                 continue
@@ -175,7 +175,7 @@ class LearnedSource:
         if primary is not None and parent_idx is not None and tm.context:
             pframe = self.tables[primary.referred].as_held(done[primary.referred].frame,
                                                            [pcol for _, pcol in tm.context])
-            context = pd.DataFrame({node: _take(pframe[pcol], parent_idx).to_numpy() for node, pcol in tm.context},
+            context = pd.DataFrame({node: _take(pframe[pcol], parent_idx).array for node, pcol in tm.context},
                                    index=pd.RangeIndex(n))
         learned, child_counts = self._network(table, tm, n, context, net_rng)
         days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
@@ -260,7 +260,7 @@ class LearnedSource:
             _put_keys(frame, fks[fid], parent_frame, idx)
             for eq in tm.equalities:  # learned: this column is a copy of the parent's
                 if eq.fk == fid and eq.column in frame.columns:
-                    frame[eq.column] = _take(parent_frame[eq.parent_column], idx).to_numpy()
+                    frame[eq.column] = _take(parent_frame[eq.parent_column], idx).array
         for group in linked_groups(table, [fk for fk in table.foreign_keys if fk_id(key, fk) in assigned]):
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, rng)
@@ -320,7 +320,7 @@ def _take(values: pd.Series, idx: np.ndarray) -> pd.Series:
 
 def _put_keys(frame: pd.DataFrame, fk: ForeignKey, parent: pd.DataFrame, idx: np.ndarray) -> None:
     for col, ref in zip(fk.columns, fk.referred_columns, strict=True):
-        frame[col] = _take(parent[ref], idx).to_numpy()
+        frame[col] = _take(parent[ref], idx).array
 
 
 def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ...],

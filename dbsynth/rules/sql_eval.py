@@ -30,13 +30,23 @@ def strip(node: exp.Expression) -> exp.Expression:
 
 
 def as_bool(value: Any, n: int) -> pd.Series:
+    """``value`` (a column, a result, a scalar) as ``n`` nullable booleans, through numpy: pandas'
+    own astype("boolean") checks an object column value by value."""
     if isinstance(value, pd.Series):
         if value.dtype == "boolean":
             return value.reset_index(drop=True)
-        return value.astype("boolean").reset_index(drop=True)
+        mask = value.isna().to_numpy(dtype=bool)
+        data = np.zeros(len(value), dtype=bool)
+        data[~mask] = value.to_numpy()[~mask].astype(bool)
+        return pd.Series(pd.arrays.BooleanArray(data, mask))
     if value is None or value is pd.NA:
-        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
-    return pd.Series(pd.array([bool(value)] * n, dtype="boolean"))
+        return _unknown(n)
+    return pd.Series(pd.arrays.BooleanArray(np.full(n, bool(value)), np.zeros(n, dtype=bool)))
+
+
+def _unknown(n: int) -> pd.Series:
+    """``n`` NULL booleans (SQL's unknown)."""
+    return pd.Series(pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool)))
 
 
 def _isna(value: Any) -> Any:
@@ -289,7 +299,7 @@ class Evaluator:
     def _compare(self, node: exp.Expression) -> pd.Series:
         a, b = self._coerce(self.eval(node.this), self.eval(node.expression))
         if self.dry:
-            return pd.Series(pd.array([pd.NA] * self.n, dtype="boolean"))
+            return _unknown(self.n)
         null = as_bool(_isna(a), self.n) | as_bool(_isna(b), self.n)
         a = a.reset_index(drop=True) if isinstance(a, pd.Series) else a
         b = b.reset_index(drop=True) if isinstance(b, pd.Series) else b

@@ -62,11 +62,6 @@ class FileSink(Sink):
     def write(self, schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], *,
               options: WriteOptions, progress: Progress | None = None) -> WriteReport:
         start = time.perf_counter()
-        if self.format == "parquet":
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise UsageError("--format parquet needs pyarrow: pip install 'dbsynth[parquet]'") from None
         self.directory.mkdir(parents=True, exist_ok=True)
         names = [f"{k}.{self.format}" for k in plan.order] if self.format != "sql" else ["data.sql"]
         existing = [str(self.directory / n) for n in names if (self.directory / n).exists()]

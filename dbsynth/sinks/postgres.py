@@ -14,6 +14,7 @@ import io
 import logging
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -22,10 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from dbsynth.copy_text import to_text
+from dbsynth.copy_text import iso_column, to_text
 from dbsynth.errors import DbsynthError, WriteError, database_reason
 from dbsynth.graph import Plan
-from dbsynth.schema.model import Schema, Table
+from dbsynth.schema.model import Column, Schema, Table, TypeKind
 from dbsynth.sinks.base import Progress, Sink, WriteOptions, WriteReport, written_columns
 from dbsynth.sinks.target import (
     check_tables_exist,
@@ -110,19 +111,63 @@ def _drop_all(conn: Connection, saved: list[_Saved]) -> list[_Saved]:
 
 
 def _copy(conn: Connection, table: Table, frame: pd.DataFrame, batch: int) -> None:
+    """The frame's rows through COPY, in CSV batches; the next batch is serialised (by pyarrow, which
+    releases the GIL) while the server reads the current one."""
     cols = written_columns(table, frame)
     if not cols or frame.empty:
         return
     prep = conn.dialect.identifier_preparer
     col_sql = ", ".join(prep.quote(c.name) for c in cols)
     sql = f"COPY {qualified(conn, table)} ({col_sql}) FROM STDIN (FORMAT csv, NULL '\\N')"
-    text = pd.DataFrame({c.name: to_text(c, frame[c.name]) for c in cols})
+    # dates stay dates until csv_bytes formats them with the rest of a batch, in its thread
+    values = pd.DataFrame({c.name: frame[c.name] if _dated(c, frame[c.name]) else to_text(c, frame[c.name])
+                           for c in cols})
     raw: psycopg.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        for start in range(0, len(text), batch):
-            buf = io.StringIO()
-            text.iloc[start:start + batch].to_csv(buf, header=False, index=False, na_rep="\\N")
-            copy.write(buf.getvalue())
+    with raw.cursor() as cur, cur.copy(sql) as copy, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(csv_bytes, cols, values.iloc[:batch])
+        for start in range(0, len(values), batch):
+            chunk = pending.result()
+            if start + batch < len(values):
+                pending = pool.submit(csv_bytes, cols, values.iloc[start + batch:start + 2 * batch])
+            copy.write(chunk)
+
+
+def _dated(col: Column, values: pd.Series) -> bool:
+    return col.type.kind in (TypeKind.DATE, TypeKind.DATETIME) and pd.api.types.is_datetime64_any_dtype(values)
+
+
+# the Arrow types pyarrow's CSV writer renders as PostgreSQL reads them (a duration, a struct would not be)
+_PLAIN = ("string", "large_string", "bool", "null", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+          "uint64", "float", "double", "halffloat")
+
+
+def csv_bytes(cols: list[Column], frame: pd.DataFrame) -> bytes:
+    """``frame`` (values as COPY reads them, see :func:`to_text`, dates still dates) as headerless
+    CSV with NULL as an unquoted ``\\N``: by pyarrow's writer when every column is text, a number, a
+    boolean or a date (dates formatted by :func:`iso_column`), ≈ 10× pandas' ``to_csv``, which
+    formats value by value; by pandas otherwise."""
+    import pyarrow as pa  # imported here: the CLI starts without loading Arrow
+    import pyarrow.csv as pa_csv
+
+    try:
+        arrays = []
+        for c in cols:
+            if _dated(c, frame[c.name]):  # our formatter: a tenth of Arrow's time for dates
+                text, null = iso_column(frame[c.name], date_only=c.type.kind is TypeKind.DATE)
+                arrays.append(pa.array(text, mask=null).cast(pa.string()))
+            else:
+                arrays.append(pa.array(frame[c.name], from_pandas=True))
+        arrow = pa.table(arrays, names=[c.name for c in cols])
+        if all(str(f.type) in _PLAIN or str(f.type).startswith("decimal") for f in arrow.schema):
+            out = pa.BufferOutputStream()
+            pa_csv.write_csv(arrow, out, pa_csv.WriteOptions(include_header=False, null_string="\\N"))
+            return bytes(out.getvalue().to_pybytes())
+    except (pa.ArrowException, TypeError, ValueError):
+        pass  # mixed object columns (a JSON column of dicts and text): pandas below
+    buf = io.StringIO()
+    pd.DataFrame({c.name: to_text(c, frame[c.name]) for c in cols}).to_csv(buf, header=False, index=False,
+                                                                         na_rep="\\N")
+    return buf.getvalue().encode()
 
 
 def _reset_sequences(conn: Connection, table: Table) -> None:
