@@ -61,6 +61,9 @@ _state = {"debug": False}
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 # options that seed and generate share
 LocaleOption = Annotated[str, typer.Option("--locale", help="Faker locale of generated names, addresses…")]
+NamesOption = Annotated[str, typer.Option(
+    "--names", help="real: the locale's names, e-mails made from them at example domains; invented: "
+                    "pronounceable names on no list of real names.")]
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", help="Rules file (default: ./dbsynth.toml or [tool.dbsynth] in ./pyproject.toml).")]
 ToDirOption = Annotated[Path | None, typer.Option(
@@ -128,6 +131,7 @@ def seed_cmd(
     to_dir: ToDirOption = None,
     format_: FormatOption = "csv",
     locale: LocaleOption = "en_US",
+    names: NamesOption = "real",
     config: ConfigOption = None,
     lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
     quiet: QuietOption = False,
@@ -138,7 +142,8 @@ def seed_cmd(
     _run_seed(url, label=str(to_dir) if to_dir else url.split("@")[-1], rows=per_table,
               default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
               create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, format=format_,
-              locale=locale, config=load_config(config), lock_timeout=lock_timeout, quiet=quiet, as_json=as_json)
+              locale=locale, names=names, config=load_config(config), lock_timeout=lock_timeout, quiet=quiet,
+              as_json=as_json)
 
 
 @app.command("fit")
@@ -208,6 +213,7 @@ def generate_cmd(
     to_dir: ToDirOption = None,
     format_: FormatOption = "csv",
     locale: LocaleOption = "en_US",
+    names: NamesOption = "real",
     config: ConfigOption = None,
     lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
     quiet: QuietOption = False,
@@ -223,7 +229,7 @@ def generate_cmd(
     show.with_progress(err, out, lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate, create_schema=create_schema,
-                   to_dir=to_dir, format=format_, locale=locale, config=load_config(config),
+                   to_dir=to_dir, format=format_, locale=locale, names=names, config=load_config(config),
                    lock_timeout=lock_timeout, quiet=quiet, as_json=as_json)
 
 
@@ -273,21 +279,34 @@ def report_cmd(
 
 @app.command()
 def demo(
-    out_path: Annotated[Path, typer.Option("--out", help="Where to write the seeded SQLite file.")]
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the generated SQLite file.")]
     = Path("dbsynth-demo.sqlite"),
-    rows: Annotated[int, typer.Option("--rows", help="Rows per table.")] = 200,
     seed_: Annotated[int, typer.Option("--seed")] = 0,
+    schema_only: Annotated[bool, typer.Option(
+        "--schema-only", help="Seed the bundled shop schema from the schema alone instead.")] = False,
+    rows: Annotated[int, typer.Option("--rows", help="Rows per table (with --schema-only).")] = 200,
 ) -> None:
-    """Seed the bundled shop schema into a new SQLite file; needs no server."""
+    """The main job on a bundled database, no server needed: learn Chinook (SQLite, MIT licence) at
+    the default privacy, generate a private look-alike into a new SQLite file, and score it."""
     if out_path.exists():
         raise UsageError(f"{out_path} already exists; remove it or pass --out elsewhere")
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "shop.sqlite"
-        with sqlite3.connect(work) as db:
-            db.executescript((EXAMPLES / "shop.sql").read_text())
-        _run_seed(f"sqlite:///{work}", label=str(out_path), default_rows=rows, seed=seed_)
-        shutil.copy(work, out_path)
-    show.demo(out, inspect_database(f"sqlite:///{out_path}"), out_path)
+        if schema_only:
+            work = Path(tmp) / "shop.sqlite"
+            with sqlite3.connect(work) as db:
+                db.executescript((EXAMPLES / "shop.sql").read_text())
+            _run_seed(f"sqlite:///{work}", label=str(out_path), default_rows=rows, seed=seed_)
+            shutil.copy(work, out_path)
+            show.demo(out, inspect_database(f"sqlite:///{out_path}"), out_path)
+            return
+        source = Path(tmp) / "chinook.sqlite"
+        shutil.copy(EXAMPLES / "chinook.sqlite", source)
+        model = fit_model(f"sqlite:///{source}", seed=seed_)
+        show.fitted(err, model, DEFAULT_EPSILON, DEFAULT_DELTA, out_path)
+        write_model(model, f"sqlite:///{out_path}", create_schema=True, seed=seed_)
+        rep = report_databases(f"sqlite:///{source}", f"sqlite:///{out_path}")
+        real = inspect_database(f"sqlite:///{source}")
+    show.learned_demo(out, model, rep, real, inspect_database(f"sqlite:///{out_path}"), out_path)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

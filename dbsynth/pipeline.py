@@ -139,6 +139,7 @@ def seed(
     to_dir: Path | None = None,
     format: str = "csv",
     locale: str = "en_US",
+    names: str = "real",
     config: Config | None = None,
     progress: Progress | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
@@ -160,7 +161,7 @@ def seed(
     explicit = {schema.resolve(name): n for name, n in (rows or {}).items()}
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
     engine = None if to_dir is not None else create_engine(target, create=create_schema, lock_timeout=lock_timeout)
-    rows_from = SchemaSource(schema, the_plan, sizes, Providers(locale, seed=seed), frozenset(explicit))
+    rows_from = SchemaSource(schema, the_plan, sizes, Providers(locale, seed=seed, names=names), frozenset(explicit))
     return _generate_and_write(schema, the_plan, rows_from, engine, to_dir, seed=seed, config=config,
                                options=WriteOptions(truncate=truncate, create_schema=create_schema),
                                format=format, empty="every table gets 0 rows (--rows 0)", progress=progress)
@@ -202,6 +203,7 @@ def write_model(
     to_dir: Path | None = None,
     format: str = "csv",
     locale: str = "en_US",
+    names: str = "real",
     config: Config | None = None,
     progress: Progress | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
@@ -224,7 +226,7 @@ def write_model(
             model, found = follow(model, _reflect_like(engine, model.schema))
             for change in found.warnings:
                 log.warning("schema drift: %s", change.describe())
-        source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, config=config)
+        source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names, config=config)
     except BaseException:
         if engine is not None:
             engine.dispose()
@@ -235,18 +237,19 @@ def write_model(
 
 
 def synthesize(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-               locale: str = "en_US", config: Config | None = None, checker: DatabaseChecker | None = None,
+               locale: str = "en_US", names: str = "real", config: Config | None = None,
+               checker: DatabaseChecker | None = None,
                progress: Callable[[str, int], None] | None = None) -> Synthesis:
     """Every table generated from ``model`` and valid, with what enforcement did; ``checker``
     evaluates the CHECKs dbsynth cannot translate in a target database."""
-    source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, config=config)
+    source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names, config=config)
     return generate(model.schema, model.plan, source, seed=seed, config=config, checker=checker, progress=progress)
 
 
 def sample(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-           locale: str = "en_US") -> dict[str, pd.DataFrame]:
+           locale: str = "en_US", names: str = "real") -> dict[str, pd.DataFrame]:
     """Synthetic rows for every table of ``model``, in plan order, without a database."""
-    return dict(synthesize(model, scale=scale, rows=rows, seed=seed, locale=locale).frames)
+    return dict(synthesize(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names).frames)
 
 
 def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> None:

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 
 def learned_source(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-                   locale: str = "en_US", config: Config | None = None) -> TableSource:
+                   locale: str = "en_US", names: str = "real", config: Config | None = None) -> TableSource:
     """``model`` as a source of per-table rows (``--scale``, ``--rows`` and ``disable_learned`` checked
     here, before anything is generated)."""
     if not (math.isfinite(scale) and scale > 0):
@@ -54,7 +54,7 @@ def learned_source(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] 
             raise UsageError(f"--rows {name}={n}: a row count must not be negative")
     return LearnedSource(model.without_rules((config or Config()).disable_learned), scale,
                          {model.schema.resolve(name): n for name, n in (rows or {}).items()},
-                         Providers(locale, seed=seed))
+                         Providers(locale, seed=seed, names=names))
 
 
 class LearnedSource:
@@ -265,7 +265,6 @@ class LearnedSource:
             ordered = tuple(sorted(group, key=lambda f: f is primary))  # the primary FK is kept
             frame = _dedupe_links(table, frame, ordered, rng)
         return frame
-
 
     def _meet(self, tm: TableModel, assigned: dict[str, np.ndarray], done: Mapping[str, Generated],
               rng: np.random.Generator) -> dict[str, np.ndarray]:

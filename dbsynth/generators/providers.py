@@ -12,6 +12,7 @@ the providers need.
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -22,9 +23,10 @@ from faker import Faker
 from dbsynth.errors import UsageError
 from dbsynth.semantics import Semantic
 
-__all__ = ["Providers"]
+__all__ = ["NAMES", "Providers", "ascii_lower", "email_of"]
 
 POOL = 1000
+NAMES = ("real", "invented")
 # values made of lorem words: (fewest, most, style), plain words when a column has no semantic
 _WORDINGS: dict[Semantic | None, tuple[int, int, str]] = {
     None: (1, 4, "plain"), Semantic.LABEL: (1, 2, "title"), Semantic.TEXT: (4, 10, "sentence")}
@@ -32,6 +34,17 @@ _ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "
            "v", "w", "z", "")
 _VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "io", "ou")
 _CODAS = ("", "n", "r", "s", "th", "l", "nd", "x")
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` as the lower-case ASCII letters an address is made of (``Zoë Müller`` → ``zoemuller``)."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return "".join(ch for ch in plain if ch.isalnum())
+
+
+def email_of(first: str, last: str, domain: str) -> str:
+    """``first.last@domain`` (``domain`` a reserved example domain: never a real mailbox)."""
+    return f"{ascii_lower(first)}.{ascii_lower(last)}@{domain}"
 
 
 def _real_names() -> frozenset[str]:
@@ -51,9 +64,14 @@ class Providers:
     however many tables there are; which value a row gets comes from the caller's RNG.
     """
 
-    def __init__(self, locale: str = "en_US", *, seed: int = 0) -> None:
+    def __init__(self, locale: str = "en_US", *, seed: int = 0, names: str = "real") -> None:
+        """``names``: ``real`` (the locale's first and last names, e-mails at reserved example
+        domains) or ``invented`` (pronounceable names on no list of real names)."""
+        if names not in NAMES:
+            raise UsageError(f"--names must be one of {', '.join(NAMES)} (got {names!r})")
         self.locale = locale
         self.seed = seed
+        self.names = names
         try:
             self._faker = Faker(locale)
         except AttributeError as exc:
@@ -62,12 +80,18 @@ class Providers:
 
     def _makers(self) -> dict[Semantic, Callable[[], Any]]:
         f = self._faker
+        first: Callable[[], str]
+        last: Callable[[], str]
+        if self.names == "invented":
+            first, last = (lambda: self._invented(2)), (lambda: self._invented(3))
+        else:
+            first, last = f.first_name, f.last_name
         return {
-            Semantic.EMAIL: lambda: f"{self._invented(2).lower()}.{self._invented(3).lower()}@{f.free_email_domain()}",
-            Semantic.FIRST_NAME: lambda: self._invented(2),
-            Semantic.LAST_NAME: lambda: self._invented(3),
-            Semantic.FULL_NAME: lambda: f"{self._invented(2)} {self._invented(3)}",
-            Semantic.USERNAME: lambda: f"{self._invented(2).lower()}{f.random_int(1, 9999)}",
+            Semantic.EMAIL: lambda: email_of(first(), last(), f.safe_domain_name()),
+            Semantic.FIRST_NAME: first,
+            Semantic.LAST_NAME: last,
+            Semantic.FULL_NAME: lambda: f"{first()} {last()}",
+            Semantic.USERNAME: lambda: f"{ascii_lower(first())}{f.random_int(1, 9999)}",
             Semantic.PHONE: f.phone_number,
             Semantic.STREET: f.street_address,
             Semantic.CITY: f.city,

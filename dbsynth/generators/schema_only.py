@@ -15,12 +15,12 @@ import pandas as pd
 
 from dbsynth.errors import UnsupportedTypeError
 from dbsynth.generators.base import TableGenerator
-from dbsynth.generators.providers import Providers
+from dbsynth.generators.providers import Providers, ascii_lower
 from dbsynth.generators.values import ValueSpec, make_values
 from dbsynth.rules.checks import Predicate
 from dbsynth.rules.domains import ColumnDomain, column_domains
 from dbsynth.schema.model import Column, Table, TypeKind
-from dbsynth.semantics import semantic_of
+from dbsynth.semantics import Semantic, semantic_of
 
 __all__ = ["SchemaOnlyGenerator", "own_columns"]
 
@@ -51,6 +51,13 @@ def own_columns(table: Table) -> tuple[Column, ...]:
                 "column is NOT NULL without a default; give it a default or make it nullable")
         out.append(col)
     return tuple(out)
+
+
+def _ascii(names: pd.Series) -> pd.Series:
+    """Each name as lower-case ASCII, computed once per distinct name (names come from a pool)."""
+    codes, uniques = pd.factorize(names.astype(object).fillna(""))
+    plain = np.array([ascii_lower(str(u)) for u in uniques], dtype=object)
+    return pd.Series(plain[codes] if len(plain) else np.array([""] * len(codes), dtype=object), dtype=object)
 
 
 class SchemaOnlyGenerator(TableGenerator):
@@ -88,6 +95,38 @@ class SchemaOnlyGenerator(TableGenerator):
     def columns(self) -> tuple[str, ...]:
         return tuple(self._specs)
 
+    def _contacts(self, data: dict[str, pd.Series], columns: Sequence[str], rng: np.random.Generator) -> None:
+        """E-mails and usernames made from the row's own name (``maria.schmidt@example.org``), when
+        the table has first and last names or a full name beside them; a value that would not fit
+        the column, and NULLs, are left as drawn."""
+        kinds = {self._specs[c].semantic: c for c in columns}
+        if Semantic.FIRST_NAME in kinds and Semantic.LAST_NAME in kinds:
+            first, last = data[kinds[Semantic.FIRST_NAME]], data[kinds[Semantic.LAST_NAME]]
+        elif Semantic.FULL_NAME in kinds:
+            parts = data[kinds[Semantic.FULL_NAME]].astype(object).str.split(" ", n=1)
+            first, last = parts.str[0], parts.str[1]
+        else:
+            return
+        given, family = _ascii(first), _ascii(last)
+        n = len(given)
+        domains = np.array(["example.org", "example.com", "example.net"], dtype=object)  # reserved: no mailbox
+        locals_ = {Semantic.EMAIL: given + "." + family,
+                   Semantic.USERNAME: given + family.str[:1] + pd.Series(rng.integers(1, 1000, n).astype(str))}
+        for semantic, local in locals_.items():
+            col = kinds.get(semantic)
+            if col is None:
+                continue
+            spec = self._specs[col]
+            if spec.unique:  # the second maria.schmidt is maria.schmidt2
+                again = local.groupby(local).cumcount().to_numpy()
+                local = local + pd.Series(np.where(again > 0, (again + 1).astype(str), ""), dtype=object)
+            values = local + "@" + pd.Series(domains[rng.integers(0, 3, n)]) if semantic is Semantic.EMAIL else local
+            limit = spec.column.type.length
+            keep = (data[col].notna() & (given != "") & (family != "")).to_numpy(copy=True)
+            if limit is not None:
+                keep &= (values.str.len() <= limit).to_numpy()
+            data[col] = data[col].astype(object).where(~keep, values)
+
     @property
     def formatted(self) -> frozenset[str]:
         """Columns whose CHECKs or rules give a format (a regex, LIKE or SIMILAR TO pattern)."""
@@ -98,6 +137,7 @@ class SchemaOnlyGenerator(TableGenerator):
         streams = rng.spawn(len(columns))
         data = {c: make_values(self._specs[c], n, r, self.providers).reset_index(drop=True)
                 for c, r in zip(columns, streams, strict=True)}
+        self._contacts(data, columns, rng)
         for cols in self._whole_null:
             if set(cols) <= set(columns):
                 null = rng.spawn(1)[0].random(n) < NULL_RATE

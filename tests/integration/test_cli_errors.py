@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -107,19 +108,32 @@ def test_inspect_prints_order_and_cycles(pg_database: Callable[..., str]) -> Non
 
 
 def test_demo_runs_without_a_server(tmp_path: Path) -> None:
-    res = dbsynth("demo", "--out", str(tmp_path / "demo.sqlite"), "--rows", "50", cwd=tmp_path)
+    """The main job on the bundled Chinook: learned at the default privacy, a look-alike written to
+    SQLite, its fidelity and privacy printed; --schema-only seeds the shop schema instead."""
+    res = dbsynth("demo", "--out", str(tmp_path / "demo.sqlite"), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
+    said = " ".join(res.stdout.split())
+    assert "a private look-alike of the bundled Chinook database" in said and "column shapes" in said
+    assert re.search(r"privacy: \(ε = 0\.9\d+, δ = [\d.e-]+\) spent of \(1, 1e-06\) per Customer", said), said
     rows = table_rows(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    assert len(rows["Track"]) == 3503 and len(rows["Customer"]) > 0  # reference data exact, people noisy
+    assert_one_line_error(dbsynth("demo", "--out", str(tmp_path / "demo.sqlite")), "already exists", code=2)
+    res = dbsynth("demo", "--schema-only", "--out", str(tmp_path / "shop.sqlite"), "--rows", "50", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = table_rows(f"sqlite:///{tmp_path / 'shop.sqlite'}")
     assert {k: len(v) for k, v in rows.items()} == {
         "category": 50, "customer": 50, "order": 50, "order_line": 50, "product": 50, "review": 50}
-    assert_one_line_error(dbsynth("demo", "--out", str(tmp_path / "demo.sqlite")), "already exists", code=2)
 
 
 
 def test_locale_changes_providers_and_unknown_locale_is_an_error(sqlite_database: Callable[..., str]) -> None:
     url = sqlite_database(ddl_for("self_reference", "sqlite"))
     assert_one_line_error(dbsynth("seed", url, "--locale", "xx_XX"), "unknown locale 'xx_XX'", code=2)
+    assert_one_line_error(dbsynth("seed", url, "--names", "famous"), "--names must be one of real, invented",
+                          code=2)
     res = dbsynth("seed", url, "--rows", "60", "--locale", "de_DE")
     assert res.returncode == 0, res.stderr
-    emails = [row[2] for row in table_rows(url)["employee"]]
-    assert sum(e.endswith(".de") for e in emails) > 20  # German free-mail domains (web.de, gmx.de …)
+    from faker.providers.person.de_DE import Provider as German
+
+    names = [row[1] for row in table_rows(url)["employee"]]
+    assert sum(n.split(" ")[0] in set(German.first_names) for n in names) > 50  # German names

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+import dbsynth
 from dbsynth.connect import create_engine
 from dbsynth.errors import TargetNotEmptyError, WriteError
 from dbsynth.pipeline import seed
-from tests.conftest import SCHEMAS, ddl_for, run_psql, table_rows
+from tests.conftest import SCHEMAS, SHOP_SQL, ddl_for, read_frames, run_psql, table_rows
 
 COMPOSITE = ddl_for("composite_keys", "postgresql")
 
@@ -123,3 +124,25 @@ def test_sqlite_autoincrement_continues(sqlite_database: Callable[..., str]) -> 
             "VALUES ('a', 'b', 'new@example.org', '2024-01-01') RETURNING customer_id")).scalar()
         assert new_id == 26
     engine.dispose()
+
+
+@pytest.mark.parametrize("names", ["real", "invented"])
+def test_people_look_real_and_their_emails_follow_their_names(names: str,
+                                                             sqlite_database: Callable[..., str]) -> None:
+    """1,000 customers of the shop, schema-only: by default their names are the locale's (Faker's
+    lists) and each e-mail is made from the row's own name at a reserved example domain; with
+    ``names="invented"`` no name is on those lists."""
+    from faker.providers.person.en_US import Provider as Person
+
+    target = sqlite_database(SHOP_SQL)
+    dbsynth.seed(target, rows={"customer": 1000}, default_rows=10, seed=3, names=names)
+    customer = read_frames(target)["customer"]
+    listed = customer["first_name"].isin(set(Person.first_names)) & customer["last_name"].isin(set(Person.last_names))
+    if names == "invented":
+        assert not listed.any()
+        return
+    assert len(customer) == 1000 and listed.mean() >= 0.95
+    local = (customer["first_name"] + "." + customer["last_name"]).str.lower().str.replace(r"[^a-z.]", "", regex=True)
+    made = customer["email"].str.split("@").str[0].str.rstrip("0123456789")
+    assert (made == local).mean() >= 0.95 and customer["email"].is_unique
+    assert customer["email"].str.split("@").str[1].isin(["example.org", "example.com", "example.net"]).all()
