@@ -9,6 +9,7 @@ anywhere on the line, shows the traceback). Exit codes:
 2     usage error: a bad option, argument, URL form or model file
 3     ``dbsynth check``: additive drift that ``generate`` follows
 4     ``dbsynth check``: breaking drift (refit the model)
+5     ``dbsynth report --fail-under/--max``: a figure crossed its limit (the quality gate)
 130   interrupted (Ctrl-C); nothing was written
 ====  =====================================================================================
 """
@@ -48,13 +49,14 @@ from dbsynth.pipeline import (
 )
 from dbsynth.privacy.accountant import DEFAULT_DELTA, DEFAULT_EPSILON
 from dbsynth.privacy.units import DEFAULT_CAP
+from dbsynth.report.gate import CEILINGS, FLOORS, Gate, GateError, figures, parse_limits
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Seed relational databases with synthetic data.\n\nExit codes: 0 success; 1 runtime error "
                        "(database, constraint, write); 2 usage error; check: 3 additive drift, 4 breaking drift; "
-                       "130 interrupted.")
+                       "report: 5 quality gate failed; 130 interrupted.")
 err = Console(stderr=True)
 out = Console()
 _state = {"debug": False}
@@ -268,13 +270,23 @@ def report_cmd(
                                      "table's most predictable category.")] = False,
     target: Annotated[list[str] | None, typer.Option("--target-column", help="TSTR for this table.column "
                                                      "(repeatable).")] = None,
+    fail_under: Annotated[str | None, typer.Option(
+        "--fail-under", help=f"Exit 5 when a figure is below its limit: NAME=N,… ({', '.join(FLOORS)}).")] = None,
+    most: Annotated[str | None, typer.Option(
+        "--max", help=f"Exit 5 when a figure is above its limit: NAME=N,… ({', '.join(CEILINGS)}).")] = None,
 ) -> None:
     """Fidelity of a synthetic database against the real one (SDMetrics' four properties), and with
     --model the privacy report (exact matches, distance to closest record, membership inference);
-    with --ml or --target-column the machine-learning utility (scikit-learn: dbsynth[report])."""
+    with --ml or --target-column the machine-learning utility (scikit-learn: dbsynth[report]); with
+    --fail-under / --max a quality gate for CI (exit code 5, the failing figures named)."""
+    gate = Gate(parse_limits(fail_under, "--fail-under", FLOORS), parse_limits(most, "--max", CEILINGS))
     rep = report_databases(real, synth, schemas=schema, ml=ml, targets=target or ())
-    show.report(out, rep, privacy_databases(real, synth, model_io.load(model_path)) if model_path else None,
-                as_json=as_json)
+    priv = privacy_databases(real, synth, model_io.load(model_path)) if model_path else None
+    found = figures(rep, priv)
+    failed = gate.failures(found)
+    show.report(out, rep, priv, as_json=as_json, gate={"figures": found, "failed": failed})
+    if failed:
+        raise GateError(f"quality gate failed: {'; '.join(failed)}")
 
 
 @app.command()
@@ -324,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if _state["debug"]:
             raise
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        code = 2 if isinstance(exc, UsageError) else 1
+        code = 2 if isinstance(exc, UsageError) else 5 if isinstance(exc, GateError) else 1
     except DBAPIError as exc:  # the database's own refusal outside a write (reading a source, a report …)
         if _state["debug"]:
             raise

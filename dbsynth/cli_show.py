@@ -153,12 +153,16 @@ def ledger(out: Console, model: Model, *, as_json: bool) -> None:
               f"capped at {model.cap}")
 
 
-def report(out: Console, rep: FidelityReport, priv: list[TablePrivacy] | None, *, as_json: bool) -> None:
-    """The fidelity scores per table and overall, and the privacy scores when a model was given."""
+def report(out: Console, rep: FidelityReport, priv: list[TablePrivacy] | None, *, as_json: bool,
+           gate: dict[str, Any] | None = None) -> None:
+    """The fidelity scores per table and overall, the privacy scores when a model was given, and the
+    gate's figures (JSON) and failures."""
     if as_json:
         doc = rep.to_json()
         if priv is not None:
             doc["privacy"] = [asdict(p) for p in priv]
+        if gate is not None:
+            doc["gate"] = gate
         out.print_json(json.dumps(doc))
         return
     tbl = RichTable(title="fidelity (1.0 = indistinguishable)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -156,6 +157,18 @@ def test_cli_fit_generate_report(source_databases: dict[str, str], pg_database: 
     assert utility["target"] == "unit_price" and utility["tstr"] > 0.9 * utility["trtr"] > 0.5
     shown = run("report", source_databases["chinook"], target, "--target-column", "invoice.nosuch")
     assert shown.returncode == 2 and "--target-column invoice.nosuch: not a scored column" in shown.stderr
+    # the quality gate: passes, fails naming every figure past its limit (one not computed too), or
+    # refuses a name it does not know before reading anything
+    assert data["gate"]["failed"] == [] and data["gate"]["figures"]["quality"] == data["overall"]["score"]
+    passed = run("report", source_databases["chinook"], target, "--fail-under", "quality=0.9,pairs=0.8")
+    assert passed.returncode == 0, passed.stderr
+    failed = run("report", source_databases["chinook"], target, "--fail-under", "quality=0.999", "--max",
+                 "mia_auc=0.6")
+    said = " ".join(failed.stderr.split())
+    assert failed.returncode == 5 and len(failed.stderr.strip().splitlines()) <= 2, failed.stderr
+    assert re.search(r"quality gate failed: quality 0\.9\d\d < 0\.999; mia_auc not computed > 0\.6", said), said
+    unknown = run("report", source_databases["chinook"], target, "--fail-under", "beauty=1")
+    assert unknown.returncode == 2 and "--fail-under 'beauty=1': expected NAME=NUMBER" in unknown.stderr
     bad = run("fit", source_databases["chinook"], "-o", str(tmp_path / "x.dbsynth"), "--unit", "nosuch")
     assert bad.returncode == 2 and "--unit names unknown table 'nosuch'" in bad.stderr
 
