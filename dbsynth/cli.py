@@ -274,14 +274,19 @@ def report_cmd(
         "--fail-under", help=f"Exit 5 when a figure is below its limit: NAME=N,… ({', '.join(FLOORS)}).")] = None,
     most: Annotated[str | None, typer.Option(
         "--max", help=f"Exit 5 when a figure is above its limit: NAME=N,… ({', '.join(CEILINGS)}).")] = None,
+    html_path: Annotated[Path | None, typer.Option(
+        "--html", help="Also write the report as one self-contained HTML file (matplotlib: dbsynth[report]).")]
+    = None,
 ) -> None:
     """Fidelity of a synthetic database against the real one (SDMetrics' four properties), and with
     --model the privacy report (exact matches, distance to closest record, membership inference);
     with --ml or --target-column the machine-learning utility (scikit-learn: dbsynth[report]); with
     --fail-under / --max a quality gate for CI (exit code 5, the failing figures named)."""
     gate = Gate(parse_limits(fail_under, "--fail-under", FLOORS), parse_limits(most, "--max", CEILINGS))
-    rep = report_databases(real, synth, schemas=schema, ml=ml, targets=target or ())
-    priv = privacy_databases(real, synth, model_io.load(model_path)) if model_path else None
+    model = model_io.load(model_path) if model_path else None
+    priv = privacy_databases(real, synth, model) if model else None
+    rep = report_databases(real, synth, schemas=schema, ml=ml, targets=target or (), html=html_path, privacy=priv,
+                           model=model)
     found = figures(rep, priv)
     failed = gate.failures(found)
     show.report(out, rep, priv, as_json=as_json, gate={"figures": found, "failed": failed})

@@ -171,14 +171,17 @@ def fit_table(ctx: FitContext, key: str, cols: list[ColumnModel], parents: Mappi
 def _meetings(ctx: FitContext, table: Table, tests: _Tests, scalars: ScalarShare | None, n_rows: float
               ) -> tuple[Meeting, ...]:
     """How often each pair of the table's FK paths that meet reach the same ancestor row: one noisy
-    count per pair under DP (``scalars``), exact otherwise."""
+    count per pair under DP (``scalars``), exact otherwise. The table's own rows are the capped ones
+    (at most Δ a person); the paths run through the uncapped parents each person owns, or capping
+    would have dropped most payments' rentals and the count with them (1.0 read as 0.05)."""
     if not tests.meetings:
         return ()
     index = fk_index(ctx.schema)
     n = len(ctx.frames[table.key])
+    frames = {**ctx.owned, table.key: ctx.frames[table.key]}
     found = []
     for fixed, anchor, ancestor in tests.meetings:
-        same = agreeing(ctx.frames, index, table.key, fixed, anchor)
+        same = agreeing(frames, index, table.key, fixed, anchor)
         share = scalars.rate(same, n_rows, f"path agreement {fixed[0]}") if scalars else same / max(n, 1)
         found.append(Meeting(fixed, anchor, ancestor, share))
     return choose(found)

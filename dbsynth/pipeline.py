@@ -23,6 +23,7 @@ from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
 from dbsynth.privacy.units import holdout_mask
 from dbsynth.report import FidelityReport, fidelity_report
+from dbsynth.report.html import write_html
 from dbsynth.report.privacy import TablePrivacy, privacy_report
 from dbsynth.report.utility import ml_utility
 from dbsynth.rules.database import DatabaseChecker
@@ -269,9 +270,11 @@ def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> N
 
 
 def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = None, ml: bool = False,
-                     targets: Sequence[str] = ()) -> FidelityReport:
+                     targets: Sequence[str] = (), html: Path | None = None,
+                     privacy: Sequence[TablePrivacy] | None = None, model: Model | None = None) -> FidelityReport:
     """Fidelity of the database at ``synth`` against the one at ``real`` (same schema); with ``ml`` or
-    ``targets`` (``table.column``) also the machine-learning utility (see :mod:`dbsynth.report.utility`)."""
+    ``targets`` (``table.column``) also the machine-learning utility (see :mod:`dbsynth.report.utility`);
+    with ``html`` the report as one HTML file there, with ``privacy`` figures and ``model``'s ledger."""
     real_engine, synth_engine = create_engine(real), create_engine(synth)
     try:
         schema = reflect(real_engine, schemas=schemas)
@@ -285,6 +288,8 @@ def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = N
     rep = fidelity_report(schema, real_frames, synth_frames)
     if ml or targets:
         rep.utility = ml_utility(schema, real_frames, synth_frames, targets)
+    if html is not None:
+        write_html(html, schema, real_frames, synth_frames, rep, privacy, model)
     return rep
 
 
