@@ -325,7 +325,7 @@ def test_fk_paths_that_meet_agree_as_in_the_source(source_databases: dict[str, s
         frames = dbsynth.sample(model, seed=3)
         payment, rental = frames["payment"], frames["rental"]
         joined = payment.merge(rental[["rental_id", "customer_id"]], on="rental_id", suffixes=("", "_rental"))
-        assert len(joined) == len(payment) > 10_000
+        assert len(joined) == len(payment) > 1_000  # every payment's rental exists (16,049 in the source)
         assert (joined["customer_id"] == joined["customer_id_rental"]).mean() >= least
         if math.isinf(epsilon):
             assert (payment["rental_id"].value_counts() == 1).mean() > 0.99
