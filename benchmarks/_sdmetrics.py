@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from dbsynth.connect import create_engine
 from dbsynth.report.fidelity import relationships, sdtypes
-from dbsynth.schema import Schema
+from dbsynth.schema import Schema, reflect
+from dbsynth.schema.read import read_table
 
 VENV = Path(__file__).resolve().parent / ".sdmetrics-venv"
 PACKAGES = ["sdmetrics==0.32.0"]
@@ -107,6 +109,17 @@ def metadata(schema: Schema, real: Mapping[str, pd.DataFrame]) -> dict:
              "child_table_name": child.key, "child_foreign_key": fk.columns[0]}
             for child, fk in relationships(schema) if child.key in tables and fk.referred in tables]
     return {"tables": tables, "relationships": rels}
+
+
+def read_frames(url: str, schema: Schema | None = None) -> tuple[Schema, dict[str, pd.DataFrame]]:
+    """Every table of the database at ``url`` (``schema``'s, reflected when not given), read as
+    dbsynth reads a source."""
+    engine = create_engine(url)
+    try:
+        schema = schema or reflect(engine)
+        return schema, {t.key: read_table(engine, t) for t in schema.tables}
+    finally:
+        engine.dispose()
 
 
 def write_csv(frames: Mapping[str, pd.DataFrame], where: Path) -> dict[str, str]:

@@ -24,12 +24,9 @@ from pathlib import Path
 
 from _anchors import anchors_python
 from _datasets import scratch
-from _sdmetrics import CANON, LOAD, metadata, write_csv
+from _sdmetrics import CANON, LOAD, metadata, read_frames, write_csv
 
 import dbsynth
-from dbsynth.connect import create_engine
-from dbsynth.schema import reflect
-from dbsynth.schema.read import read_table
 
 INNER = r'''
 import json, sys, warnings
@@ -113,10 +110,7 @@ def main() -> None:
     with scratch(args.url) as dbs, tempfile.TemporaryDirectory() as tmp:
         for name in ("pagila", "chinook"):
             src = dbs.source(name)
-            engine = create_engine(src)
-            schema = reflect(engine)
-            real_frames = {t.key: read_table(engine, t) for t in schema.tables}
-            engine.dispose()
+            schema, real_frames = read_frames(src)
             real_files = write_csv(real_frames, Path(tmp) / name / "real")
             real_rows = {k: len(f) for k, f in real_frames.items()}
             runs, private = [], []
@@ -127,9 +121,7 @@ def main() -> None:
                     private = [k for k in model.tables if k not in model.public]
                     target = dbs.empty(name)
                     dbsynth.write_model(model, target, seed=i)
-                    engine = create_engine(target)
-                    fake = {t.key: read_table(engine, t) for t in schema.tables}
-                    engine.dispose()
+                    _, fake = read_frames(target, schema)
                     files, rows = write_csv(fake, Path(tmp) / name / f"{eps}-{i}"), {k: len(f) for k, f in fake.items()}
                     runs.append({"epsilon": eps, "run": i, "synthetic": files, "rows": rows, "unit": model.unit})
             job = Path(tmp) / f"{name}.json"

@@ -19,28 +19,17 @@ import time
 from pathlib import Path
 
 from _datasets import scratch
-from _sdmetrics import quality
+from _sdmetrics import quality, read_frames
 
 import dbsynth
-from dbsynth.connect import create_engine
 from dbsynth.report import fidelity_report
 from dbsynth.report.utility import ml_utility
-from dbsynth.schema import reflect
-from dbsynth.schema.read import read_table
 
 NATURAL_KEYS = Path(__file__).resolve().parents[1] / "schemas" / "learned" / "natural_keys.sql"
 TARGETS = {"pagila": ["rental.return_date", "payment.amount"],
            "chinook": ["invoice_line.unit_price", "invoice.billing_country"], "natural_keys": ["school.kind"]}
 PROPERTIES = {"Column Shapes": "column_shapes", "Column Pair Trends": "pair_trends",
               "Cardinality": "cardinality", "Intertable Trends": "inter_table_trends"}
-
-
-def frames(url: str) -> dict:
-    engine = create_engine(url)
-    try:
-        return {t.key: read_table(engine, t) for t in reflect(engine).tables}
-    finally:
-        engine.dispose()
 
 
 def fmt(v: float | None) -> str:
@@ -58,7 +47,7 @@ def main() -> None:
     with scratch(args.url) as dbs, tempfile.TemporaryDirectory() as tmp:
         for name in ("pagila", "chinook", "natural_keys"):
             src = dbs.database("bench_nk", [NATURAL_KEYS]) if name == "natural_keys" else dbs.source(name)
-            real = frames(src)
+            _, real = read_frames(src)
             start = time.perf_counter()
             model = dbsynth.fit(src, epsilon=math.inf)
             fit_s = time.perf_counter() - start
@@ -67,7 +56,7 @@ def main() -> None:
                 # natural_keys.sql makes its own rows: its copy is emptied by the write
                 target = dbs.database("bench_nk_target", [NATURAL_KEYS]) if name == "natural_keys" else dbs.empty(name)
                 dbsynth.write_model(model, target, seed=run, truncate=name == "natural_keys")
-                synthetic.append(frames(target))
+                synthetic.append(read_frames(target, model.schema)[1])
             theirs = quality(model.schema, real, synthetic, Path(tmp) / name)
             ours = [fidelity_report(model.schema, real, s) for s in synthetic]
 

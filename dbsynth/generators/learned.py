@@ -350,23 +350,27 @@ def _dedupe_links(table: Table, frame: pd.DataFrame, group: tuple[ForeignKey, ..
 LINK_ROUNDS = 200  # swap rounds for a link table's repeated parent combinations
 
 
+_ALPHABETS = {"A": np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object),
+              "9": np.array(list("0123456789"), dtype=object)}
+
+
+def _shape_positions(shape: str) -> list[str]:
+    """A shape's positions: ``A`` (a capital letter), ``9`` (a digit) or ``\\x`` (the literal x)."""
+    out: list[str] = []
+    chars = iter(shape)
+    for ch in chars:
+        out.append("\\" + next(chars) if ch == "\\" else ch if ch in _ALPHABETS else "\\" + ch)
+    return out
+
+
 def from_shape(shape: str, like: pd.Series, rng: np.random.Generator) -> pd.Series:
     """Random identifiers of ``shape`` (``A`` a capital letter, ``9`` a digit, ``\\x`` the literal x),
     NULL where ``like`` is NULL; vectorised one character position at a time."""
     n = len(like)
     out = pd.Series([""] * n, dtype=object)
-    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
-    digits = np.array(list("0123456789"), dtype=object)
-    chars = iter(shape)
-    for ch in chars:
-        if ch == "\\":
-            out = out + next(chars)
-        elif ch == "A":
-            out = out + letters[rng.integers(0, 26, size=n)]
-        elif ch == "9":
-            out = out + digits[rng.integers(0, 10, size=n)]
-        else:
-            out = out + ch
+    for p in _shape_positions(shape):
+        alphabet = _ALPHABETS.get(p)
+        out = out + (p[-1] if alphabet is None else alphabet[rng.integers(0, len(alphabet), size=n)])
     return out.where(like.notna().to_numpy(), None)
 
 
@@ -376,28 +380,22 @@ def codes_from_shape(shape: str, like: pd.Series, rng: np.random.Generator, *, d
     itself when the space holds too few codes (96 departments at twice the scale do not fit in '99')."""
     if not distinct:
         return from_shape(shape, like, rng)
-    tokens: list[str] = []
-    chars = iter(shape)
-    for ch in chars:
-        tokens.append("\\" + next(chars) if ch == "\\" else ch)
-    radices = [26 if t == "A" else 10 for t in tokens if t in ("A", "9")]
+    positions = _shape_positions(shape)
     present = like.notna().to_numpy()
     n = int(present.sum())
-    total = math.prod(radices)
+    total = math.prod(len(_ALPHABETS[p]) for p in positions if p in _ALPHABETS)
     if total < n:
         log.info("codes of shape %s: %d asked for, only %d exist; kept the schema's values", shape, n, total)
         return like
     index = rng.integers(0, 2**62, size=n) if total > 2**62 else distinct_indices(total, n, rng)
-    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
-    digits = np.array(list("0123456789"), dtype=object)
     places: list[np.ndarray] = []
-    for t in reversed(tokens):  # the last position varies fastest
-        if t in ("A", "9"):
-            radix = 26 if t == "A" else 10
-            places.append((letters if t == "A" else digits)[index % radix])
-            index = index // radix
+    for p in reversed(positions):  # the last position varies fastest
+        alphabet = _ALPHABETS.get(p)
+        if alphabet is None:
+            places.append(np.full(n, p[-1], dtype=object))
         else:
-            places.append(np.full(n, t[-1], dtype=object))
+            places.append(alphabet[index % len(alphabet)])
+            index = index // len(alphabet)
     codes = np.full(n, "", dtype=object)
     for part in reversed(places):
         codes = codes + part

@@ -23,10 +23,12 @@ from faker import Faker
 from dbsynth.errors import UsageError
 from dbsynth.semantics import Semantic
 
-__all__ = ["NAMES", "Providers", "ascii_lower", "email_of"]
+__all__ = ["EXAMPLE_DOMAINS", "NAMES", "Providers", "ascii_lower", "email_of"]
 
 POOL = 1000
 NAMES = ("real", "invented")
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")  # reserved (RFC 2606): never a mailbox; Faker's
+# safe_domain_name draws from these same three
 # values made of lorem words: (fewest, most, style), plain words when a column has no semantic
 _WORDINGS: dict[Semantic | None, tuple[int, int, str]] = {
     None: (1, 4, "plain"), Semantic.LABEL: (1, 2, "title"), Semantic.TEXT: (4, 10, "sentence")}

@@ -15,7 +15,7 @@ import pandas as pd
 
 from dbsynth.errors import UnsupportedTypeError
 from dbsynth.generators.base import TableGenerator
-from dbsynth.generators.providers import Providers, ascii_lower
+from dbsynth.generators.providers import EXAMPLE_DOMAINS, Providers, ascii_lower
 from dbsynth.generators.values import ValueSpec, make_values
 from dbsynth.rules.checks import Predicate
 from dbsynth.rules.domains import ColumnDomain, column_domains
@@ -109,7 +109,7 @@ class SchemaOnlyGenerator(TableGenerator):
             return
         given, family = _ascii(first), _ascii(last)
         n = len(given)
-        domains = np.array(["example.org", "example.com", "example.net"], dtype=object)  # reserved: no mailbox
+        domains = np.array(EXAMPLE_DOMAINS, dtype=object)
         locals_ = {Semantic.EMAIL: given + "." + family,
                    Semantic.USERNAME: given + family.str[:1] + pd.Series(rng.integers(1, 1000, n).astype(str))}
         for semantic, local in locals_.items():

@@ -43,8 +43,8 @@ from dbsynth.relational import children_per_parent, fk_id, parent_positions
 from dbsynth.schema.model import ForeignKey, Schema, Table, TypeKind
 from dbsynth.semantics import ColumnKind, schema_kind
 
-__all__ = ["CONTACT", "FidelityReport", "fidelity_report", "ks_similarity", "relationships", "sdtypes",
-           "tvd_similarity"]
+__all__ = ["CONTACT", "FidelityReport", "fidelity_report", "ks_similarity", "relationships", "scored_values",
+           "sdtypes", "tvd_similarity"]
 
 # contact data by name: unscored for every system alike (what is generated, never learned)
 CONTACT = re.compile(r"(^|_)(first|last|full|given|family|sur)_?name$|e_?mail|phone|address|city|postal|zip|street"
@@ -147,7 +147,7 @@ def relationships(schema: Schema) -> list[tuple[Table, ForeignKey]]:
     return out
 
 
-def _prepared(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
+def scored_values(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
     """The scored columns as SDMetrics reads them: numbers and dates (in ns) as floats, categories as text."""
     out = {}
     for col, kind in kinds.items():
@@ -260,8 +260,8 @@ def fidelity_report(schema: Schema, real: Mapping[str, pd.DataFrame], synth: Map
                     ) -> FidelityReport:
     kinds, unscored = sdtypes(schema, {k: v for k, v in real.items() if k in synth})
     rep = FidelityReport(unscored=unscored)
-    r_ready = {t: _prepared(real[t], ks) for t, ks in kinds.items()}
-    s_ready = {t: _prepared(synth[t], ks) for t, ks in kinds.items()}
+    r_ready = {t: scored_values(real[t], ks) for t, ks in kinds.items()}
+    s_ready = {t: scored_values(synth[t], ks) for t, ks in kinds.items()}
     for t, ks in kinds.items():
         r, s = r_ready[t], s_ready[t]
         rep.column_shapes[t] = {col: ks_similarity(r[col].to_numpy(dtype=float), s[col].to_numpy(dtype=float))

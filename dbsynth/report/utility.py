@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.errors import UsageError
-from dbsynth.numbers import as_numbers
-from dbsynth.relational import fk_id, parent_positions
-from dbsynth.report.fidelity import relationships, sdtypes
+from dbsynth.relational import fk_id, join_parent
+from dbsynth.report.fidelity import relationships, scored_values, sdtypes
 from dbsynth.schema.model import Schema
 
 __all__ = ["Utility", "ml_utility"]
@@ -53,20 +52,14 @@ def _learners() -> tuple[Any, Any]:
 
 def _features(schema: Schema, frames: Mapping[str, pd.DataFrame], kinds: Mapping[str, Mapping[str, str]],
               table: str) -> pd.DataFrame:
-    """The table's scored columns and its parents' (``child(fk).column``), numbers and dates as
-    floats, categories as text."""
-    cols = {c: (frames[table][c].reset_index(drop=True), k) for c, k in kinds[table].items()}
+    """The table's scored columns and its parents' (``child(fk).column``), as the fidelity report
+    reads them (:func:`scored_values`: numbers and dates as floats, categories as text)."""
+    parts = [scored_values(frames[table], kinds[table])]
     for child, fk in relationships(schema):
-        if child.key != table or fk.referred not in kinds:
-            continue
-        pos = parent_positions(frames[table], frames[fk.referred], fk)
-        parent = frames[fk.referred].reset_index(drop=True)
-        for c, k in kinds[fk.referred].items():
-            cols[f"{fk_id(table, fk)}.{c}"] = (parent[c].reindex(np.where(pos >= 0, pos, -1)).reset_index(drop=True), k)
-    return pd.DataFrame({name: as_numbers(values, unit="s") if kind in ("numerical", "datetime") else
-                         values.map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                                    else str(v)).astype(object)
-                         for name, (values, kind) in cols.items()}, index=pd.RangeIndex(len(frames[table])))
+        if child.key == table and fk.referred in kinds:
+            joined = join_parent(frames[table], frames[fk.referred], fk, list(kinds[fk.referred]))
+            parts.append(scored_values(joined, kinds[fk.referred]).add_prefix(f"{fk_id(table, fk)}."))
+    return pd.concat(parts, axis=1)
 
 
 def _encode(train: pd.DataFrame, others: Sequence[pd.DataFrame]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
