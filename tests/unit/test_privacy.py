@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dbsynth.errors import DbsynthError
+from dbsynth.privacy import release
 from dbsynth.privacy.accountant import Accountant, eps_from_rho, rho_from_eps
+from dbsynth.privacy.budget import TableBudget
 from dbsynth.privacy.mechanisms import exponential, gaussian, gaussian_sigma
 
 N = 50_000
@@ -66,7 +68,6 @@ def test_date_domain_releases_no_empty_cells() -> None:
     import pandas as pd
 
     from dbsynth.generators.dp_domain import dp_discretizer
-    from dbsynth.privacy.budget import TableBudget
 
     dates = pd.Series(pd.date_range("2010-01-01", periods=50, freq="D"))
     start, end = pd.Timestamp("2010-01-01").timestamp(), pd.Timestamp("2010-04-01").timestamp()
@@ -86,7 +87,6 @@ def test_decimal_domain_keeps_repeated_prices() -> None:
     import pandas as pd
 
     from dbsynth.generators.dp_domain import dp_discretizer
-    from dbsynth.privacy.budget import TableBudget
 
     prices = pd.Series([0.99] * 2000 + [1.99] * 300)
     # the noise is OpenDP's and unseeded: at this ρ the refined cells' floor (≈ 90 rows) lies far
@@ -106,7 +106,6 @@ def test_swamped_rates_are_zero() -> None:
     """A NULL rate whose noisy count lies within 2σ of none is 0 (post-processing): clipping at 0
     alone gave a random rate in one fit of two where σ swamps the rows (60 rows, σ > 50). Over 400
     fits at most 20 keep a rate (2.3% expected). A count far above the noise keeps its rate."""
-    from dbsynth.privacy.budget import TableBudget
     from dbsynth.privacy.release import ScalarShare
 
     kept = 0
@@ -173,7 +172,6 @@ def test_number_domains_stay_inside_the_type() -> None:
     import pandas as pd
 
     from dbsynth.generators.dp_domain import dp_discretizer
-    from dbsynth.privacy.budget import TableBudget
 
     values = pd.Series(np.arange(100) % 50 + 60)
     outside = {True: 0, False: 0}
@@ -194,7 +192,6 @@ def test_date_and_check_domains_stay_inside_what_the_schema_allows() -> None:
     import pandas as pd
 
     from dbsynth.generators.dp_domain import dp_discretizer, schema_bounds
-    from dbsynth.privacy.budget import TableBudget
     from dbsynth.rules.checks import compile_check
     from dbsynth.rules.domains import column_domains
     from dbsynth.schema.model import Column, ColumnType, Table, TypeKind
@@ -228,7 +225,6 @@ def test_a_number_column_of_few_values_keeps_them() -> None:
     import pandas as pd
 
     from dbsynth.generators.dp_domain import dp_discretizer
-    from dbsynth.privacy.budget import TableBudget
 
     def fitted(values: pd.Series) -> object:
         budget = TableBudget(Accountant(5.0, 1e-6, thresholds=1), "t", 0.05, {"n": 1.0}, np.random.default_rng(0))
@@ -238,3 +234,18 @@ def test_a_number_column_of_few_values_keeps_them() -> None:
     assert days.kind == "values" and days.values == (3, 4, 5, 6, 7)
     assert days.encode(pd.Series([5, 9, 1, None])).tolist() == [2, 4, 0, days.null_state]
     assert fitted(pd.Series(np.arange(10_000) % 1000)).kind == "bins"
+
+
+@pytest.mark.parametrize(("highest", "kept"), [(3.5, [3.5]), (2.5, [2.5]), (1.2, [1.2]), (0.4, [0.4, 0.8, 0.3])])
+def test_a_count_floor_no_bin_clears_steps_down_instead_of_going_uniform(
+        monkeypatch: pytest.MonkeyPatch, highest: float, kept: list[float]) -> None:
+    """Noisy counts (given here, in σ) under a 3σ floor: the floor steps down by σ until a bin clears
+    it, so the CPT keeps the data's bins; it never falls back to uniform over the domain (a count
+    node's empty bins are most of it)."""
+    monkeypatch.setattr(release, "gaussian", lambda counts, sens, rho: counts.copy())
+    budget = TableBudget(Accountant(1.0, 1e-6), "t", 0.01, {"n": 1.0}, np.random.default_rng(0))
+    sigma = gaussian_sigma(1.0, budget.part("cpt", 1))
+    in_sigma = np.array([0.0] * 12 + [highest, 0.8, 0.3])
+    cpt = release.dp_cpt((in_sigma * sigma)[None, :], 1.0, budget, "cpt #n", 1, floor=3.0)[0]
+    expected = np.where(np.isin(in_sigma, kept), in_sigma, 0.0)
+    np.testing.assert_allclose(cpt, expected / expected.sum())
