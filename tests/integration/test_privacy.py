@@ -262,8 +262,9 @@ def test_pagila_at_the_default_epsilon_keeps_its_rentals_and_payments_per_custom
     """Pagila at ε = 1: 599 customers with 26.8 rentals and 26.8 payments each. A payment also
     references a rental; counting that second path as noise on the payments-per-customer histogram
     (σ 199 for 48) made 8,061 payments for 16,049. Each table per customer within half of the
-    source's again (30 fits: rentals 22.0 to 34.2 a customer, payments 22.8 to 29.7; one fit in ~60
-    goes further, 18.0 once)."""
+    source's again. A count histogram whose every bin fell under the 3σ floor went uniform over
+    0–50, 15.7 a customer (2 fits of 32, once in CI); with the floor stepping down (see
+    privacy.release.dp_cpt) 40 fits gave rentals 20.6 to 29.5 a customer, payments 22.0 to 31.5."""
     model = dbsynth.fit(source_databases["pagila"], unit="customer", seed=seed)
     frames = dbsynth.sample(model, seed=seed)
     for table in ("rental", "payment"):
