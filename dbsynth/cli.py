@@ -74,6 +74,9 @@ FormatOption = Annotated[str, typer.Option("--format", help="With --to-dir: csv,
 LockTimeoutOption = Annotated[float, typer.Option(
     "--lock-timeout", help="Seconds to wait for a table another session holds locked, then stop naming it.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary; errors only.")]
+WhereOption = Annotated[list[str] | None, typer.Option(
+    "--where", help="A condition the table's rows meet, written TABLE.COLUMN > 20 (any SQL condition over one "
+                    "table's columns); repeatable.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable run summary on stdout.")]
 
 
@@ -136,6 +139,7 @@ def seed_cmd(
     names: NamesOption = "real",
     config: ConfigOption = None,
     lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    where: WhereOption = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -145,7 +149,7 @@ def seed_cmd(
               default_rows=1000 if default is None else default, seed=seed_, truncate=truncate,
               create_schema=create_schema, schema_from=schema_from, schemas=schema, to_dir=to_dir, format=format_,
               locale=locale, names=names, config=load_config(config), lock_timeout=lock_timeout, quiet=quiet,
-              as_json=as_json)
+              as_json=as_json, where=where or [])
 
 
 @app.command("fit")
@@ -218,12 +222,17 @@ def generate_cmd(
     names: NamesOption = "real",
     config: ConfigOption = None,
     lock_timeout: LockTimeoutOption = DEFAULT_LOCK_TIMEOUT,
+    where: WhereOption = None,
+    boost: Annotated[list[str] | None, typer.Option(
+        "--boost", help="TABLE.COLUMN=VALUE:SHARE: that share of the table's rows take the value, drawn "
+                        "from the model given it (one per table).")] = None,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Generate synthetic rows from a model file into a database (or files). A target whose schema
     drifted additively (new nullable/defaulted columns, new tables) is filled schema-only there,
-    with a warning; any other drift stops before writing (see dbsynth check)."""
+    with a warning; any other drift stops before writing (see dbsynth check). --where and --boost
+    generate a scenario: rows drawn from the model given the condition, their related rows with them."""
     default, per_table = parse_rows(rows or [])
     if default is not None:
         raise UsageError("generate takes --rows TABLE=N (a model knows its own sizes; use --scale)")
@@ -232,7 +241,7 @@ def generate_cmd(
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate, create_schema=create_schema,
                    to_dir=to_dir, format=format_, locale=locale, names=names, config=load_config(config),
-                   lock_timeout=lock_timeout, quiet=quiet, as_json=as_json)
+                   lock_timeout=lock_timeout, quiet=quiet, as_json=as_json, where=where or [], boost=boost or [])
 
 
 @app.command("check")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import jsonschema
 
 from dbsynth.errors import UsageError
 from dbsynth.rules.checks import sql_literal
+from dbsynth.scenarios import Scenario
 
 __all__ = ["Config", "UserRule", "load_config"]
 
@@ -42,9 +43,12 @@ class Config:
     rules: tuple[UserRule, ...] = ()
     source: Path | None = None
     disable_learned: tuple[str, ...] = ()  # 'table: rule' as `dbsynth rules` lists it, or 'table'
+    scenario: Scenario = field(default_factory=Scenario)  # --where / --boost (see dbsynth.scenarios)
 
     def for_table(self, table: str) -> list[UserRule]:
-        return [r for r in self.rules if r.table == table and r.sql is not None]
+        """The table's row rules, a ``--where`` among them."""
+        wheres = [UserRule(w.table, f"--where {w.text}", w.sql) for w in self.scenario.wheres if w.table == table]
+        return [r for r in self.rules if r.table == table and r.sql is not None] + wheres
 
     @property
     def aggregates(self) -> list[UserRule]:

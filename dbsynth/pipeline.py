@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +28,7 @@ from dbsynth.report.privacy import TablePrivacy, privacy_report
 from dbsynth.report.utility import ml_utility
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport
+from dbsynth.scenarios import Scenario
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions, physical
@@ -144,11 +145,13 @@ def seed(
     config: Config | None = None,
     progress: Progress | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    where: Sequence[str] = (),
 ) -> SeedResult:
     """Seed ``target`` schema-only: ``default_rows`` per table unless ``rows`` says otherwise.
 
     The schema is read from ``schema_from`` (default: the target itself). With ``to_dir`` the rows go
-    to CSV files there instead of the target database.
+    to CSV files there instead of the target database. ``where`` conditions (``"orders.status =
+    'cancelled'"``) hold as rules of their tables.
     """
     _check_format(to_dir, format)
     if schema_from == "":
@@ -159,6 +162,7 @@ def seed(
     finally:
         source.dispose()
     the_plan = plan(schema)
+    config = with_scenario(config, schema, where)
     explicit = {schema.resolve(name): n for name, n in (rows or {}).items()}
     sizes = resolve_rows(schema, the_plan, explicit, default_rows)
     engine = None if to_dir is not None else create_engine(target, create=create_schema, lock_timeout=lock_timeout)
@@ -208,14 +212,18 @@ def write_model(
     config: Config | None = None,
     progress: Progress | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    where: Sequence[str] = (),
+    boost: Sequence[str] = (),
 ) -> SeedResult:
-    """Generate from ``model`` and write to ``target`` (or files in ``to_dir``).
+    """Generate from ``model`` and write to ``target`` (or files in ``to_dir``); ``where`` and
+    ``boost`` give a scenario (see :mod:`dbsynth.scenarios`).
 
     Without ``create_schema`` the target's schema is compared with the model's first (see
     :mod:`dbsynth.drift`): additive drift is followed with a warning, anything else is a
     :class:`~dbsynth.drift.DriftError` that lists the changes, raised before anything is generated.
     """
     _check_format(to_dir, format)
+    config = with_scenario(config, model.schema, where, boost)
     if (target is None) == (to_dir is None):
         raise UsageError("give either a target database (--target URL) or a directory (--to-dir DIR), not "
                          + ("both" if target is not None else "neither"))
@@ -237,6 +245,15 @@ def write_model(
                                empty=f"--scale {scale:g} gives every table 0 rows", progress=progress, found=found)
 
 
+def with_scenario(config: Config | None, schema: Schema, where: Sequence[str] = (), boost: Sequence[str] = ()
+                  ) -> Config:
+    """``config`` with the scenario that ``where`` and ``boost`` (as written on the command line) give."""
+    config = config or Config()
+    if not where and not boost:
+        return config
+    return replace(config, scenario=Scenario.parse(schema, where, boost))
+
+
 def synthesize(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
                locale: str = "en_US", names: str = "real", config: Config | None = None,
                checker: DatabaseChecker | None = None,
@@ -248,9 +265,12 @@ def synthesize(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | No
 
 
 def sample(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-           locale: str = "en_US", names: str = "real") -> dict[str, pd.DataFrame]:
-    """Synthetic rows for every table of ``model``, in plan order, without a database."""
-    return dict(synthesize(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names).frames)
+           locale: str = "en_US", names: str = "real", where: Sequence[str] = (), boost: Sequence[str] = ()
+           ) -> dict[str, pd.DataFrame]:
+    """Synthetic rows for every table of ``model``, in plan order, without a database; ``where``
+    (``"invoice.total > 20"``) and ``boost`` (``"invoice.status=cancelled:0.3"``) give a scenario."""
+    return dict(synthesize(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names,
+                           config=with_scenario(None, model.schema, where, boost)).frames)
 
 
 def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> None:

@@ -33,7 +33,7 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "dbsynth(rows=None, seed=None, scale=None, schema_only=None): "
+    config.addinivalue_line("markers", "dbsynth(rows=None, seed=None, scale=None, schema_only=None, where=None, "
+                                       "boost=None): "
                                        "per-test settings of a dbsynth seeded database")
     worker = getattr(config, "workerinput", None)
     if worker is not None and "dbsynth_seed" in worker:
@@ -162,7 +163,7 @@ def _resolve(request: pytest.FixtureRequest, factory: dict[str, Any]) -> Setting
     config = request.config
     marker = request.node.get_closest_marker("dbsynth")
     mark = dict(marker.kwargs) if marker else {}
-    unknown = set(mark) - {"rows", "seed", "scale", "schema_only"}
+    unknown = set(mark) - {"rows", "seed", "scale", "schema_only", "where", "boost"}
     if unknown:
         raise UsageError(f"@pytest.mark.dbsynth does not take {', '.join(sorted(unknown))}")
 
@@ -192,7 +193,15 @@ def _resolve(request: pytest.FixtureRequest, factory: dict[str, Any]) -> Setting
         default_rows=counts[-1] if counts else DEFAULT_ROWS,
         scale=float(pick("scale", "dbsynth_scale", "dbsynth_scale", 1.0)),
         seed=int(pick("seed", None, None, config.stash[_SEED])),
-        locale=str(pick("locale", None, "dbsynth_locale", "en_US")))
+        locale=str(pick("locale", None, "dbsynth_locale", "en_US")),
+        where=_strings(pick("where", None, None, ())), boost=_strings(pick("boost", None, None, ())))
+
+
+def _strings(value: str | Iterable[str]) -> tuple[str, ...]:
+    """One condition or several (a list, a tuple or a set, kept in a stable order)."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value) if isinstance(value, (list, tuple)) else tuple(sorted(value))
 
 
 def _sqlite(templates: _Templates, s: Settings, test_dir: Path) -> tuple[str, dict[str, int]]:
@@ -233,7 +242,8 @@ def _server(templates: _Templates, s: Settings, backend: str, request: pytest.Fi
 def seeded(backend: str = "sqlite", *, model: str | Path | None = None, ddl: str | Path | None = None,
            schema_only: bool | None = None, rows: int | Mapping[str, int] | None = None,
            scale: float | None = None, seed: int | None = None, locale: str | None = None,
-           isolation: str = "reset") -> Callable[..., Iterator[SeededDatabase]]:
+           isolation: str = "reset", where: str | Iterable[str] | None = None,
+           boost: str | Iterable[str] | None = None) -> Callable[..., Iterator[SeededDatabase]]:
     """A function-scoped fixture giving each test its own seeded database.
 
     ``backend``: ``"sqlite"``, the name of a pytest-postgresql process fixture
@@ -244,11 +254,13 @@ def seeded(backend: str = "sqlite", *, model: str | Path | None = None, ddl: str
     or per named table. Relative paths are relative to pytest's rootdir. ``isolation`` (PostgreSQL):
     ``"reset"`` refills one working copy after each test (milliseconds; a test that changes the
     schema gets a fresh copy), ``"clone"`` gives every test its own ``CREATE DATABASE … TEMPLATE``.
+    ``where`` (``"invoice.total > 20"``, one or several) and ``boost`` (``"invoice.status=cancelled:0.3"``)
+    give a scenario, as ``dbsynth generate --where/--boost`` do; the marker's replace them.
     """
     if isolation not in ("reset", "clone"):
         raise UsageError(f"isolation={isolation!r}: choose 'reset' or 'clone'")
     factory = {"model": model, "ddl": ddl, "schema_only": schema_only, "rows": rows, "scale": scale,
-               "seed": seed, "locale": locale}
+               "seed": seed, "locale": locale, "where": where, "boost": boost}
 
     @pytest.fixture
     def dbsynth_database(request: pytest.FixtureRequest, _dbsynth_templates: _Templates,

@@ -31,6 +31,7 @@ from dbsynth.rules.checks import Predicate, compile_check
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport, Resampler, enforce
 from dbsynth.rules.user import PARENT, apply_aggregates, attach_parents, user_predicates
+from dbsynth.scenarios import Derived, settle
 from dbsynth.schema.model import ForeignKey, Schema, Table, TypeKind, field_references
 
 __all__ = ["Drawn", "Generated", "SchemaSource", "Synthesis", "TableSource", "generate", "resolve_rows",
@@ -127,12 +128,14 @@ def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, conf
     config = config or Config()
     done: dict[str, Generated] = {}
     reports: dict[str, EnforceReport] = {}
+    constraints: dict[str, list[Predicate]] = {}  # every table's own, for changes made after its loop
     for key in plan.order:
         table = schema.table(key)
         rule_preds, needs = user_predicates(schema, table, config)
         preds = predicates_for(table, schema.dialect) + rule_preds + source.rules(table)
         if checker is not None:
             preds = checker.wrap(table, preds)
+        constraints[key] = [p for p in preds if not p.learned and p.supported]
         drawn = source.draw(table, done, table_rng(seed, key), preds)
         deferred = {c for d in plan.deferred if d.table == key for c in d.fk.columns}
         # a learned rule on a cycle's FK is settled once that FK is filled (settle_late_rules):
@@ -165,7 +168,21 @@ def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, conf
                 schema.table(key), done[key].frame, done[key].late, fks,
                 {fk.referred: done[fk.referred].frame for fk in fks}, table_rng(seed, key + "#late"), reports[key])
     frames = {k: done[k].frame for k in plan.order}
-    apply_aggregates(schema, frames, replace(config, rules=config.rules + source.aggregates()), reports)
+    aggregates = replace(config, rules=config.rules + source.aggregates())
+    apply_aggregates(schema, frames, aggregates, reports)
+    if config.scenario.wheres:
+        def valid(key: str, frame: pd.DataFrame) -> np.ndarray:
+            ok = np.ones(len(frame), dtype=bool)
+            for p in constraints[key]:
+                ok &= ~p.violations(frame)
+            for cols in schema.table(key).unique_sets():
+                ok &= ~frame.duplicated(list(cols), keep=False).to_numpy()
+            return ok
+
+        derived = [d for r in aggregates.aggregates if r.child and r.column and r.aggregate
+                   and (d := Derived.of(schema, r.table, r.column, r.child, r.aggregate)) is not None]
+        settle(schema, frames, config.scenario.wheres, derived, lambda: apply_aggregates(schema, frames, aggregates,
+               reports), valid, table_rng(seed, "#where"))
     return Synthesis(frames, reports)
 
 

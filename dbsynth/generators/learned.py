@@ -34,6 +34,7 @@ from dbsynth.relational import (
 )
 from dbsynth.rules.checks import Predicate, compile_check
 from dbsynth.rules.learned import add_gap
+from dbsynth.scenarios import Scenario, condition
 from dbsynth.schema.model import ForeignKey, Table, TypeKind
 from dbsynth.semantics import ColumnKind, semantic_of
 from dbsynth.synthesis import Drawn, Generated, TableSource, sequence_key
@@ -52,9 +53,22 @@ def learned_source(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] 
     for name, n in (rows or {}).items():
         if n < 0:
             raise UsageError(f"--rows {name}={n}: a row count must not be negative")
-    return LearnedSource(model.without_rules((config or Config()).disable_learned), scale,
+    config = config or Config()
+    for b in config.scenario.boosts:
+        tm = model.tables[b.table]
+        if b.column not in tm.generator.units or not tm.generator.released(b.column):
+            raise UsageError(f"--boost {b.text}: the model does not learn {b.table}.{b.column} (it is generated "
+                             "from the schema); use --where to fix its values")
+    for table, column, option in [*((b.table, b.column, f"--boost {b.text}") for b in config.scenario.boosts),
+                                  *((w.table, c, f"--where {w.text}") for w in config.scenario.wheres
+                                    for c in w.predicate(model.schema.table(w.table)).columns)]:
+        copied = {e.column: f"{e.parent}.{e.parent_column}" for e in model.tables[table].equalities}
+        if column in copied:
+            raise UsageError(f"{option}: {table}.{column} is a copy of {copied[column]} in every source row (a "
+                             f"learned rule); put the scenario on {copied[column]}")
+    return LearnedSource(model.without_rules(config.disable_learned), scale,
                          {model.schema.resolve(name): n for name, n in (rows or {}).items()},
-                         Providers(locale, seed=seed, names=names))
+                         Providers(locale, seed=seed, names=names), config.scenario)
 
 
 class LearnedSource:
@@ -63,9 +77,11 @@ class LearnedSource:
     parent's count node says; learned columns come from the table's network given the primary
     parent's context, the others from the schema, keys by the learned degrees."""
 
-    def __init__(self, model: Model, scale: float, rows: Mapping[str, int], providers: Providers) -> None:
+    def __init__(self, model: Model, scale: float, rows: Mapping[str, int], providers: Providers,
+                 scenario: Scenario | None = None) -> None:
         self.model, self.scale, self.rows, self.providers = model, scale, rows, providers
         self.tables, self.plan = model.tables, model.plan
+        self.scenario = scenario or Scenario()
 
     def rules(self, table: Table) -> list[Predicate]:
         names = [c.name for c in table.columns]
@@ -88,11 +104,19 @@ class LearnedSource:
         if wanted is None and key == self.model.unit:  # the people: as many as released, whatever their parents
             wanted = round(tm.rows * self.scale)
         primary = {fk_id(key, fk): fk for fk in table.foreign_keys}.get(tm.primary) if tm.primary else None
+        # under a scenario a table that references a conditioned one is sized by it: each invoice over
+        # 20 gets the lines it drew, not a share of the lines its tracks drew
+        scenario = [fk for fk in table.foreign_keys if fk.referred in self.scenario.tables and fk.referred != key
+                    and fk.referred in done and fk_id(key, fk) in done[fk.referred].counts
+                    and not self.plan.is_deferred(key, fk)]
+        if scenario and wanted is None and (primary is None or primary.referred not in self.scenario.tables):
+            primary = scenario[0]
         parent_idx: np.ndarray | None = None
         if primary is not None:
             parent = done[primary.referred]
-            counts = parent.counts.get(tm.primary or "", np.zeros(len(parent.frame), dtype=np.int64))
-            rate = tm.null_parent_rate  # the share of rows without a primary parent
+            counts = parent.counts.get(fk_id(key, primary), np.zeros(len(parent.frame), dtype=np.int64))
+            rate = tm.null_parent_rate if fk_id(key, primary) == tm.primary else \
+                tm.fk_null_rates.get(fk_id(key, primary), 0.0)  # the share of rows without that parent
             if wanted is not None:
                 n_null = round(wanted * rate)
                 parent_idx = degree_assignment(counts, wanted - n_null, rng)
@@ -113,11 +137,33 @@ class LearnedSource:
             parent_idx = None if parent_idx is None else parent_idx[:0]
         return n, parent_idx, primary
 
+    def _network(self, table: Table, tm: TableModel, n: int, context: pd.DataFrame | None,
+                 rng: np.random.Generator) -> tuple[dict[str, pd.Series], dict[str, np.ndarray]]:
+        """The released columns drawn from the table's network, each row meeting the table's
+        scenario (see :mod:`dbsynth.scenarios`), and the children per row each child FK gets: the
+        learned mean, times the scenario's conditional mean over the plain one."""
+
+        def draw(rows: np.ndarray) -> pd.DataFrame:
+            given = None if context is None else context.iloc[rows].reset_index(drop=True)
+            return self._decoded(table, tm, len(rows), given, rng)
+
+        wheres, boosts = self.scenario.of(table.key)
+        frame = first = draw(np.arange(n))
+        if wheres or boosts:
+            frame = condition(table, draw, first, wheres, boosts, rng)
+        child_counts: dict[str, np.ndarray] = {}  # children per generated row, per child FK
+        for node, child, mean in tm.counts:
+            drawn, plain = (np.maximum(pd.to_numeric(f[node]).fillna(0).to_numpy(dtype=float), 0)
+                            for f in (frame, first))
+            ratio = drawn.mean() / plain.mean() if frame is not first and n and plain.mean() > 0 else 1.0
+            child_counts[child] = match_total(drawn, round(mean * n * ratio))
+        return {c: frame[c] for c in frame.columns if not c.startswith("#")}, child_counts
+
     @staticmethod
-    def _network(table: Table, tm: TableModel, n: int, context: pd.DataFrame | None, rng: np.random.Generator
-                 ) -> tuple[dict[str, pd.Series], dict[str, np.ndarray]]:
-        """The released columns drawn from the table's network (date gaps added back, dependent
-        columns derived), and the children per row each child FK gets."""
+    def _decoded(table: Table, tm: TableModel, n: int, context: pd.DataFrame | None, rng: np.random.Generator
+                 ) -> pd.DataFrame:
+        """``n`` rows of the table's network: released columns (date gaps added back, dependent
+        columns derived) and count nodes."""
         sampled = tm.generator.sample(n, rng=rng, parent_context=context)
         learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#") and tm.generator.released(c)}
         days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
@@ -131,11 +177,10 @@ class LearnedSource:
                 known = learned[a].isin([k for k, _ in dep.pairs]).to_numpy()
                 learned[b] = pd.Series(np.where(known, derived.astype(object), learned[b].astype(object)),
                                        index=learned[b].index)
-        child_counts: dict[str, np.ndarray] = {}  # children per generated row, per child FK
-        for node, child, mean in tm.counts:
-            drawn = np.maximum(pd.to_numeric(sampled[node]).fillna(0).to_numpy(dtype=float), 0)
-            child_counts[child] = match_total(drawn, round(mean * n))
-        return learned, child_counts
+        frame = pd.DataFrame({c: v.array for c, v in learned.items()}, index=pd.RangeIndex(n))
+        for node, _, _ in tm.counts:
+            frame[node] = sampled[node].to_numpy()
+        return frame
 
     def _own_columns(self, table: Table, tm: TableModel, n: int, learned: dict[str, pd.Series],
                      preds: list[Predicate], rng: np.random.Generator) -> tuple[pd.DataFrame, SchemaOnlyGenerator]:
@@ -170,20 +215,26 @@ class LearnedSource:
         tm = self.tables[key]
         the_plan, preds = self.plan, predicates
         size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
-        n, parent_idx, primary = self._size(table, tm, done, size_rng)
+        n, parent_idx, sizing = self._size(table, tm, done, size_rng)
+        fixed = {fk_id(key, sizing): parent_idx} if sizing is not None and parent_idx is not None else {}
+        primary = {fk_id(key, fk): fk for fk in table.foreign_keys}.get(tm.primary) if tm.primary else None
+        if primary is not None and tm.primary not in fixed and tm.context:  # sized by a scenario's table
+            counts = done[primary.referred].counts.get(tm.primary or "")
+            fixed[tm.primary or ""] = degree_assignment(
+                np.ones(len(done[primary.referred].frame), dtype=np.int64) if counts is None else counts, n, size_rng)
         context = None
-        if primary is not None and parent_idx is not None and tm.context:
+        if primary is not None and tm.primary in fixed and tm.context:
             pframe = self.tables[primary.referred].as_held(done[primary.referred].frame,
                                                            [pcol for _, pcol in tm.context])
-            context = pd.DataFrame({node: _take(pframe[pcol], parent_idx).array for node, pcol in tm.context},
-                                   index=pd.RangeIndex(n))
+            context = pd.DataFrame({node: _take(pframe[pcol], fixed[tm.primary or ""]).array
+                                    for node, pcol in tm.context}, index=pd.RangeIndex(n))
         learned, child_counts = self._network(table, tm, n, context, net_rng)
         days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
         frame, gen = self._own_columns(table, tm, n, learned, preds, own_rng)
         seq = sequence_key(table)
         if seq is not None:
             frame[seq] = np.arange(1, n + 1, dtype=np.int64)
-        frame = self._foreign_keys(table, tm, frame, primary, parent_idx, done, fk_rng, child_counts)
+        frame = self._foreign_keys(table, tm, frame, sizing, fixed, done, fk_rng, child_counts)
 
         gap_of = {hi: lo for hi, lo in tm.gaps if hi in learned}
         tries: dict[str, int] = {}
@@ -219,12 +270,12 @@ class LearnedSource:
             return values
 
         # copied from the parent row (learned equalities) or tied by a dependency: never resampled alone
-        fixed = {e.column for e in tm.equalities} | {c for d in tm.dependencies for c in (d.column, d.derived)}
-        return Drawn(frame, resample, [c for c in [*gen.columns, *redraw.columns] if c != seq and c not in fixed],
+        tied = {e.column for e in tm.equalities} | {c for d in tm.dependencies for c in (d.column, d.derived)}
+        return Drawn(frame, resample, [c for c in [*gen.columns, *redraw.columns] if c != seq and c not in tied],
                      fix_rng, child_counts, keys=redraw.columns)
 
     def _foreign_keys(self, table: Table, tm: TableModel, frame: pd.DataFrame, primary: ForeignKey | None,
-                      parent_idx: np.ndarray | None, done: Mapping[str, Generated], rng: np.random.Generator,
+                      fixed: Mapping[str, np.ndarray], done: Mapping[str, Generated], rng: np.random.Generator,
                       own_counts: dict[str, np.ndarray]) -> pd.DataFrame:
         key = table.key
         n = len(frame)
@@ -246,8 +297,8 @@ class LearnedSource:
                     frame[c] = pd.Series([None] * n, dtype=object)
                 continue
             parent = done[fk.referred]
-            if fk is primary and parent_idx is not None:
-                idx = parent_idx
+            if fid in fixed:  # the row's parent when the table was sized or conditioned by it
+                idx = fixed[fid]
             else:
                 idx = degree_assignment(parent.counts.get(fid, np.ones(len(parent.frame), dtype=np.int64)), n, rng)
                 if tm.fk_null_rates.get(fid, 0.0) > 0:

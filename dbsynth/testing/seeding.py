@@ -24,6 +24,8 @@ class Settings:
     scale: float
     seed: int
     locale: str
+    where: tuple[str, ...] = ()  # a scenario (see dbsynth.scenarios)
+    boost: tuple[str, ...] = ()
 
     def key(self) -> str:
         """A short digest of the settings and the files' modification times: names a template."""
@@ -36,6 +38,7 @@ def fill(url: str, s: Settings, run_ddl: Callable[[str], None]) -> dict[str, int
     """Create the schema (the DDL file, else the model's tables) and seed it; rows per table."""
     from dbsynth import load
     from dbsynth.connect import create_engine
+    from dbsynth.errors import UsageError
     from dbsynth.pipeline import seed, write_model
     from dbsynth.sinks.target import create_schema, refuse_existing
 
@@ -44,7 +47,7 @@ def fill(url: str, s: Settings, run_ddl: Callable[[str], None]) -> dict[str, int
     model = load(s.model) if s.model else None
     if model is not None and not s.schema_only:
         result = write_model(model, url, rows=dict(s.rows), scale=s.scale, seed=s.seed, locale=s.locale,
-                             create_schema=not s.ddl)
+                             create_schema=not s.ddl, where=s.where, boost=s.boost)
     else:
         if model is not None and not s.ddl:
             engine = create_engine(url)
@@ -52,5 +55,8 @@ def fill(url: str, s: Settings, run_ddl: Callable[[str], None]) -> dict[str, int
                 refuse_existing(conn, model.schema)
                 create_schema(conn, model.schema)
             engine.dispose()
-        result = seed(url, rows=dict(s.rows), default_rows=s.default_rows, seed=s.seed, locale=s.locale)
+        if s.boost:
+            raise UsageError(f"boost={list(s.boost)} needs a model: a schema-only database has no learned shares")
+        result = seed(url, rows=dict(s.rows), default_rows=s.default_rows, seed=s.seed, locale=s.locale,
+                      where=s.where)
     return dict(result.rows)

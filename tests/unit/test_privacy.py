@@ -236,16 +236,16 @@ def test_a_number_column_of_few_values_keeps_them() -> None:
     assert fitted(pd.Series(np.arange(10_000) % 1000)).kind == "bins"
 
 
-@pytest.mark.parametrize(("highest", "kept"), [(3.5, [3.5]), (2.5, [2.5]), (1.2, [1.2]), (0.4, [0.4, 0.8, 0.3])])
-def test_a_count_floor_no_bin_clears_steps_down_instead_of_going_uniform(
+@pytest.mark.parametrize(("highest", "kept"), [(3.5, [3.5]), (2.5, [2.5]), (2.1, [2.1]), (1.2, [])])
+def test_a_count_floor_no_bin_clears_steps_down_to_two_sigma(
         monkeypatch: pytest.MonkeyPatch, highest: float, kept: list[float]) -> None:
-    """Noisy counts (given here, in σ) under a 3σ floor: the floor steps down by σ until a bin clears
-    it, so the CPT keeps the data's bins; it never falls back to uniform over the domain (a count
-    node's empty bins are most of it)."""
+    """Noisy counts (given here, in σ) under a 3σ floor: a bin over 2σ is kept when none clears 3σ,
+    rather than the CPT going uniform over the domain (a count node's empty bins are most of it);
+    under 2σ nothing is told from noise and it does."""
     monkeypatch.setattr(release, "gaussian", lambda counts, sens, rho: counts.copy())
     budget = TableBudget(Accountant(1.0, 1e-6), "t", 0.01, {"n": 1.0}, np.random.default_rng(0))
     sigma = gaussian_sigma(1.0, budget.part("cpt", 1))
     in_sigma = np.array([0.0] * 12 + [highest, 0.8, 0.3])
     cpt = release.dp_cpt((in_sigma * sigma)[None, :], 1.0, budget, "cpt #n", 1, floor=3.0)[0]
-    expected = np.where(np.isin(in_sigma, kept), in_sigma, 0.0)
+    expected = np.where(np.isin(in_sigma, kept), in_sigma, 0.0) if kept else np.ones(len(in_sigma))
     np.testing.assert_allclose(cpt, expected / expected.sum())
