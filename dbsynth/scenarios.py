@@ -10,7 +10,11 @@ Three steps, each the most faithful one available:
    order keeps the lines, payments and dates its kind has, an invoice over 20 the number of lines
    such invoices have. Under the scenario a child table that references the table is sized by it
    (each invoice gets the lines it drew), and each count node's total follows its conditional mean.
-   A boosted row that no draw made the category takes it (an intervention) — the share holds.
+   A row whose context never draws the condition (an invoice over 20 is 1 in 100, from a few
+   customers' cities) is drawn with the column held to the states that meet it — an intervention,
+   whose nodes below still follow (such an invoice's 14 lines); a boosted row that no draw made the
+   category takes it. Chinook ``--where "invoice.total > 20"``: 4 source invoices of 412 qualify,
+   and all 412 generated ones do, each with lines that add up to its total.
 2. **As a rule.** A ``--where`` is also a rule of its table, so enforcement redraws what the network
    could not settle, and schema-only runs meet it the same way as any user rule.
 3. **After the aggregates.** A column an aggregate rule derives from child rows (an invoice's total,
@@ -173,21 +177,28 @@ def is_value(values: pd.Series, value: str) -> np.ndarray:
     return same
 
 
-def condition(table: Table, draw: Callable[[np.ndarray], pd.DataFrame], first: pd.DataFrame,
-              wheres: Sequence[Where], boosts: Sequence[Boost], rng: np.random.Generator) -> pd.DataFrame:
+Draw = Callable[[np.ndarray, Mapping[str, Callable[[pd.Series], np.ndarray]] | None], pd.DataFrame]
+
+
+def condition(table: Table, draw: Draw, first: pd.DataFrame, wheres: Sequence[Where], boosts: Sequence[Boost],
+              rng: np.random.Generator) -> pd.DataFrame:
     """The rows of ``first`` (a plain draw of the network), each that misses its scenario redrawn by
-    ``draw(positions)`` (the network given those rows' parent context) until it meets it (see the
-    module docstring). A boost needs, per row, a draw with its value and one without: the rows that
-    can only hold the value take it first (a video track costs 1.99 whatever the boost), then rows
+    ``draw(positions, None)`` (the network given those rows' parent context) until it meets it (see
+    the module docstring). A row whose context never draws a one-column condition (Chinook's invoices
+    over 20 come from few customers' cities) is drawn with that column held to the states that meet
+    it, ``draw(positions, tests)``: an intervention, the nodes below it follow (such an invoice's
+    line count). A boost needs, per row, a draw with its value and one without: the rows that can
+    only hold the value take it first (a video track costs 1.99 whatever the boost), then rows
     chosen at random, so the share holds exactly where the network allows it."""
     n = len(first)
     checks = [p for w in wheres if (p := w.predicate(table)).tree is not None and p.columns <= set(first.columns)]
+    tests = {next(iter(p.columns)): _test(p) for p in checks if len(p.columns) == 1}
     boost = next((b for b in boosts if b.column in first.columns), None)
     kinds = ("in", "out") if boost else ("any",)
     target = round(boost.share * n) if boost else 0
     found = {k: np.full((n, 2), -1, dtype=np.int64) for k in kinds}  # (round, offset) of a draw per row
     rounds, rows = [first], np.arange(n)
-    for r in range(TRIES + 1):
+    for r in range(2 * TRIES + 1):  # plain draws, then draws held to the condition
         frame = rounds[r]
         ok = np.ones(len(rows), dtype=bool)
         for p in checks:
@@ -205,9 +216,9 @@ def condition(table: Table, draw: Callable[[np.ndarray], pd.DataFrame], first: p
             rows = np.flatnonzero(~(has["in"] & has["out"])) if not settled else rows[:0]
         else:
             rows = np.flatnonzero(~has["any"])
-        if not len(rows) or r == TRIES:
+        if not len(rows) or r == 2 * TRIES:
             break
-        rounds.append(draw(rows))
+        rounds.append(draw(rows, tests if r >= TRIES else None))
     chosen = np.zeros(n, dtype=bool)
     pick, chosen = (_assign(found, target, rng) if boost else (found["any"].copy(), chosen))
     pick[pick[:, 0] < 0] = np.column_stack([np.zeros(int((pick[:, 0] < 0).sum()), dtype=np.int64),
@@ -221,6 +232,12 @@ def condition(table: Table, draw: Callable[[np.ndarray], pd.DataFrame], first: p
         if short.any():
             out[boost.column] = _put(out[boost.column], short, first[boost.column], boost)
     return out
+
+
+def _test(predicate: Predicate) -> Callable[[pd.Series], np.ndarray]:
+    """Whether each value of the predicate's one column meets it."""
+    column = next(iter(predicate.columns))
+    return lambda values: holds(predicate, pd.DataFrame({column: values}))
 
 
 def _assign(found: dict[str, np.ndarray], target: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

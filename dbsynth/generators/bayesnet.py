@@ -14,7 +14,7 @@ here is numpy on integer codes (560k rows/s on a 10-column table, ``benchmarks/f
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,9 +61,11 @@ class BayesNet:
             todo.remove(x)
         return cls(placed)
 
-    def sample(self, n: int, rng: np.random.Generator, evidence: dict[str, np.ndarray] | None = None
-               ) -> dict[str, np.ndarray]:
-        """Forward-sample ``n`` rows; ``evidence`` gives the codes of context nodes."""
+    def sample(self, n: int, rng: np.random.Generator, evidence: dict[str, np.ndarray] | None = None,
+               allowed: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Forward-sample ``n`` rows; ``evidence`` gives the codes of context nodes; ``allowed``
+        limits a node to some of its states (an intervention: its CPT rows restricted to them, the
+        nodes below it drawn given what it took)."""
         out: dict[str, np.ndarray] = {}
         for node in self.nodes:
             if node.cpt is None:
@@ -73,7 +75,8 @@ class BayesNet:
             cfg, _ = joint([out[p] for p in node.parents], [self.card(p) for p in node.parents])
             if not node.parents:
                 cfg = np.zeros(n, dtype=np.int64)
-            out[node.name] = _draw(node.cpt, cfg, rng)
+            cpt = node.cpt if allowed is None or node.name not in allowed else _restrict(node.cpt, allowed[node.name])
+            out[node.name] = _draw(cpt, cfg, rng)
         return out
 
     def card(self, name: str) -> int:
@@ -93,6 +96,19 @@ class BayesNet:
     def from_json(cls, data: list[dict[str, Any]], arrays: dict[str, np.ndarray]) -> BayesNet:
         return cls([Node(d["name"], d["cardinality"], tuple(d["parents"]),
                          None if d["cpt"] is None else arrays[d["cpt"]]) for d in data])
+
+
+def _restrict(cpt: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """``cpt`` with only the ``allowed`` states; a row with no mass on them takes the node's average
+    row restricted alike, else the allowed states evenly; with none allowed, ``cpt`` as it is."""
+    if not allowed.any():
+        return cpt
+    kept = cpt * allowed
+    fallback = cpt.mean(axis=0) * allowed
+    if fallback.sum() <= 0:
+        fallback = allowed.astype(float)
+    kept = np.where(kept.sum(axis=1, keepdims=True) > 0, kept, fallback)
+    return kept / kept.sum(axis=1, keepdims=True)
 
 
 def _draw(cpt: np.ndarray, cfg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -192,16 +208,30 @@ class BayesNetGenerator(TableGenerator):
                             n_public=self.n_public, not_null=not_null)
 
     def _sample(self, n: int, *, rng: np.random.Generator, columns: Sequence[str],
-                parent_context: pd.DataFrame | None) -> pd.DataFrame:
+                parent_context: pd.DataFrame | None, allowed: Mapping[str, np.ndarray] | None = None
+                ) -> pd.DataFrame:
         evidence = {}
         for node, disc in self.context.items():
             if parent_context is not None:
                 evidence[node] = disc.encode(parent_context[node])
             else:  # no parent rows given (resampling a few values): draw the context at random
                 evidence[node] = rng.integers(0, disc.cardinality, size=n)
-        codes = self.net.sample(n, rng, evidence) if self.net.nodes else {}
+        codes = self.net.sample(n, rng, evidence, allowed) if self.net.nodes else {}
         return pd.DataFrame({c: self.discretizers[c].decode(codes[c], rng).array for c in columns},
                             index=pd.RangeIndex(n))
+
+    def sample_within(self, n: int, *, rng: np.random.Generator, parent_context: pd.DataFrame | None,
+                      tests: Mapping[str, Callable[[pd.Series], np.ndarray]]) -> pd.DataFrame:
+        """``n`` rows with each column of ``tests`` drawn only from states where some decoded value
+        passes its test (see :meth:`BayesNet.sample`'s ``allowed``); the scenario's fallback for a
+        row whose parent context never drew it (see dbsynth.scenarios)."""
+        allowed = {}
+        for column, test in tests.items():
+            d = self.discretizers[column]
+            probe = np.repeat(np.arange(d.cardinality), 16)
+            ok = test(d.decode(probe, rng).reset_index(drop=True))
+            allowed[column] = np.bincount(probe[ok], minlength=d.cardinality) > 0
+        return self._sample(n, rng=rng, columns=self.columns, parent_context=parent_context, allowed=allowed)
 
     def _bounds(self, column: str) -> tuple[float, float, float] | None:
         """The range the schema allows a column (see values.schema_bounds); None for counts, whose

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +19,7 @@ import pandas as pd
 
 from dbsynth.config import Config, UserRule
 from dbsynth.errors import UsageError
+from dbsynth.generators.bayesnet import BayesNetGenerator
 from dbsynth.generators.providers import Providers
 from dbsynth.generators.schema_only import SchemaOnlyGenerator
 from dbsynth.meetings import agree, fk_index, path_positions
@@ -106,11 +107,16 @@ class LearnedSource:
         primary = {fk_id(key, fk): fk for fk in table.foreign_keys}.get(tm.primary) if tm.primary else None
         # under a scenario a table that references a conditioned one is sized by it: each invoice over
         # 20 gets the lines it drew, not a share of the lines its tracks drew
-        scenario = [fk for fk in table.foreign_keys if fk.referred in self.scenario.tables and fk.referred != key
-                    and fk.referred in done and fk_id(key, fk) in done[fk.referred].counts
-                    and not self.plan.is_deferred(key, fk)]
-        if scenario and wanted is None and (primary is None or primary.referred not in self.scenario.tables):
-            primary = scenario[0]
+        wheres = {w.table for w in self.scenario.wheres}
+
+        def weight(fk: ForeignKey | None) -> int:  # a condition on the parent outranks a boost of it
+            return 0 if fk is None else 2 if fk.referred in wheres else int(fk.referred in self.scenario.tables)
+
+        scenario = [fk for fk in table.foreign_keys if weight(fk) and fk.referred != key and fk.referred in done
+                    and fk_id(key, fk) in done[fk.referred].counts and not self.plan.is_deferred(key, fk)]
+        best = max(scenario, key=weight, default=None)
+        if wanted is None and weight(best) > weight(primary):
+            primary = best
         parent_idx: np.ndarray | None = None
         if primary is not None:
             parent = done[primary.referred]
@@ -143,9 +149,10 @@ class LearnedSource:
         scenario (see :mod:`dbsynth.scenarios`), and the children per row each child FK gets: the
         learned mean, times the scenario's conditional mean over the plain one."""
 
-        def draw(rows: np.ndarray) -> pd.DataFrame:
+        def draw(rows: np.ndarray, tests: Mapping[str, Callable[[pd.Series], np.ndarray]] | None = None
+                 ) -> pd.DataFrame:
             given = None if context is None else context.iloc[rows].reset_index(drop=True)
-            return self._decoded(table, tm, len(rows), given, rng)
+            return self._decoded(table, tm, len(rows), given, rng, tests)
 
         wheres, boosts = self.scenario.of(table.key)
         frame = first = draw(np.arange(n))
@@ -160,11 +167,15 @@ class LearnedSource:
         return {c: frame[c] for c in frame.columns if not c.startswith("#")}, child_counts
 
     @staticmethod
-    def _decoded(table: Table, tm: TableModel, n: int, context: pd.DataFrame | None, rng: np.random.Generator
-                 ) -> pd.DataFrame:
+    def _decoded(table: Table, tm: TableModel, n: int, context: pd.DataFrame | None, rng: np.random.Generator,
+                 tests: Mapping[str, Callable[[pd.Series], np.ndarray]] | None = None) -> pd.DataFrame:
         """``n`` rows of the table's network: released columns (date gaps added back, dependent
-        columns derived) and count nodes."""
-        sampled = tm.generator.sample(n, rng=rng, parent_context=context)
+        columns derived) and count nodes; with ``tests``, those columns drawn within the states
+        that pass them (see BayesNetGenerator.sample_within)."""
+        gen = tm.generator
+        tests = {c: t for c, t in (tests or {}).items() if c in gen.units and c not in dict(tm.gaps)}
+        sampled = gen.sample_within(n, rng=rng, parent_context=context, tests=tests) \
+            if tests and isinstance(gen, BayesNetGenerator) else gen.sample(n, rng=rng, parent_context=context)
         learned = {c: sampled[c] for c in sampled.columns if not c.startswith("#") and tm.generator.released(c)}
         days = {c.name for c in table.columns if c.type.kind is TypeKind.DATE}
         for hi, lo in tm.gaps:
