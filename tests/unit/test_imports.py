@@ -62,7 +62,7 @@ LAYERS = [
     {"errors", "numbers", "connect", "registry"},
     {"schema"},
     {"graph", "semantics", "copy_text", "relational"},
-    {"privacy", "rules", "config", "meetings"},
+    {"privacy", "rules", "config", "meetings", "scenarios"},
     {"generators", "model", "synthesis"},
     {"sinks", "fit_table", "learn", "model_check", "model_io", "drift", "export", "report"},
     {"pipeline"},
