@@ -179,7 +179,8 @@ def cpt_node(name: str, parents: tuple[str, ...], codes: dict[str, np.ndarray], 
         # a count node's empty bins lie far above its children-per-parent: the noise clipped at zero
         # in them drew the mean up (Chinook at ε = 5: 15 invoices a customer for 7, and with a 2σ
         # floor 23 in one fit of twenty-five); those under 3σ go
-        cpt = dp_cpt(counts, sensitivity, budget, f"cpt {name}", parts, floor=3.0 if name.startswith("#") else 0.0)
+        cpt = dp_cpt(counts, sensitivity, budget, f"cpt {name}", parts, floor=3.0 if name.startswith("#") else 0.0,
+                     lowest=2.0 if name.startswith("#") else None)
         if not_null and card > 1:
             cpt[:, -1] = 0.0
             totals = cpt.sum(axis=1, keepdims=True)

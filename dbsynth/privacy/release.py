@@ -53,10 +53,11 @@ def pick(scores: list[float], sensitivity: float, budget: TableBudget, label: st
 
 
 def dp_cpt(counts: np.ndarray, sensitivity: float, budget: TableBudget, label: str, parts: int,
-           floor: float = 0.0) -> np.ndarray:
+           floor: float = 0.0, lowest: float | None = None) -> np.ndarray:
     """Noisy joint counts → a CPT: Gaussian noise, counts under ``floor`` σ set to zero (negatives
     always), rows normalised; a parent configuration left empty falls back to the node's (noisy)
-    marginal, so rows stay consistent. A floor above 2σ that no count clears steps down to 2σ
+    marginal, so rows stay consistent. A count node's floor that no count clears steps down to
+    ``lowest`` σ (2σ)
     (post-processing): with nothing left the node was uniform over its domain, and Pagila's payments
     per customer at ε = 1 (σ = 48, bins of 159, 221 and 141 customers under a 3σ floor of 145) came
     out at 15.7 a customer for 26.8 in 2 fits of 32. No lower: under 2σ the highest bin is as likely
@@ -64,8 +65,8 @@ def dp_cpt(counts: np.ndarray, sensitivity: float, budget: TableBudget, label: s
     rho = budget.part("cpt", parts)
     noisy = gaussian(counts, sensitivity, rho)
     sigma = gaussian_sigma(sensitivity, rho)
-    if floor > 2 and not (noisy >= floor * sigma).any():
-        floor = 2.0
+    if lowest is not None and floor > lowest and not (noisy >= floor * sigma).any():
+        floor = lowest
     noisy[noisy < max(floor * sigma, 0.0)] = 0.0
     budget.accountant.spend(budget.table, label, "gaussian", rho, sensitivity=sensitivity, scale=sigma)
     marginal = noisy.sum(axis=0)

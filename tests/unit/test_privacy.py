@@ -246,6 +246,6 @@ def test_a_count_floor_no_bin_clears_steps_down_to_two_sigma(
     budget = TableBudget(Accountant(1.0, 1e-6), "t", 0.01, {"n": 1.0}, np.random.default_rng(0))
     sigma = gaussian_sigma(1.0, budget.part("cpt", 1))
     in_sigma = np.array([0.0] * 12 + [highest, 0.8, 0.3])
-    cpt = release.dp_cpt((in_sigma * sigma)[None, :], 1.0, budget, "cpt #n", 1, floor=3.0)[0]
+    cpt = release.dp_cpt((in_sigma * sigma)[None, :], 1.0, budget, "cpt #n", 1, floor=3.0, lowest=2.0)[0]
     expected = np.where(np.isin(in_sigma, kept), in_sigma, 0.0) if kept else np.ones(len(in_sigma))
     np.testing.assert_allclose(cpt, expected / expected.sum())
