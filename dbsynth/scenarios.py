@@ -37,8 +37,9 @@ import sqlglot
 from sqlglot import exp
 
 from dbsynth.errors import UsageError
+from dbsynth.relational import join_parent, parent_positions
 from dbsynth.rules.checks import Predicate, compile_check
-from dbsynth.rules.sql_eval import as_bool
+from dbsynth.rules.sql_eval import Evaluator, as_bool
 from dbsynth.schema.model import ForeignKey, Schema, Table
 
 __all__ = ["Boost", "Scenario", "Where", "condition", "drop_with_dependents", "parse_boost", "parse_where",
@@ -163,8 +164,6 @@ def parse_boost(schema: Schema, text: str) -> Boost:
 def holds(predicate: Predicate, frame: pd.DataFrame) -> np.ndarray:
     """Rows for which the condition is TRUE (NULL is not, as in a WHERE clause)."""
     assert predicate.tree is not None
-    from dbsynth.rules.sql_eval import Evaluator
-
     return as_bool(Evaluator(frame).eval(predicate.tree), len(frame)).fillna(False).to_numpy(dtype=bool)
 
 
@@ -219,8 +218,7 @@ def condition(table: Table, draw: Draw, first: pd.DataFrame, wheres: Sequence[Wh
         if not len(rows) or r == 2 * TRIES:
             break
         rounds.append(draw(rows, tests if r >= TRIES else None))
-    chosen = np.zeros(n, dtype=bool)
-    pick, chosen = (_assign(found, target, rng) if boost else (found["any"].copy(), chosen))
+    pick, chosen = _assign(found, target, rng) if boost else (found["any"].copy(), np.zeros(n, dtype=bool))
     pick[pick[:, 0] < 0] = np.column_stack([np.zeros(int((pick[:, 0] < 0).sum()), dtype=np.int64),
                                             np.flatnonzero(pick[:, 0] < 0)])
     pieces = [rounds[r].iloc[pick[pick[:, 0] == r, 1]].set_axis(np.flatnonzero(pick[:, 0] == r))
@@ -270,25 +268,24 @@ def _put(values: pd.Series, rows: np.ndarray, seen: pd.Series, boost: Boost) -> 
 
 @dataclass(frozen=True)
 class Derived:
-    """An aggregate rule as the scenario step needs it: ``table.column = kind(child.measure)``."""
+    """An aggregate rule the scenario step can move: ``table.column`` = sum, avg, min or max of
+    ``child.measure`` (each grows with the measure; a count would need new rows)."""
 
     table: str
     column: str
     child: str
     fk: ForeignKey
-    kind: str
     measure: str
 
     @classmethod
     def of(cls, schema: Schema, table: str, column: str, child: str, aggregate: str) -> Derived | None:
         """``sum(measure)``, ``avg``, ``min`` or ``max`` of one child column over an FK to ``table``."""
         tree = sqlglot.parse_one(aggregate, read="postgres")
-        kinds = {exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max"}
-        kind = next((k for t, k in kinds.items() if isinstance(tree, t)), None)
         fk = next((f for f in schema.table(child).foreign_keys if f.referred == table), None)
-        if kind is None or fk is None or not isinstance(tree.this, exp.Column):
+        if not isinstance(tree, (exp.Sum, exp.Avg, exp.Min, exp.Max)) or fk is None \
+                or not isinstance(tree.this, exp.Column):
             return None
-        return cls(table, column, child, fk, kind, tree.this.name)
+        return cls(table, column, child, fk, tree.this.name)
 
 
 def settle(schema: Schema, frames: dict[str, pd.DataFrame], wheres: Sequence[Where], derived: Sequence[Derived],
@@ -342,8 +339,7 @@ def raise_aggregate(schema: Schema, frames: dict[str, pd.DataFrame], where: Wher
         if not failing.any():
             return
         child = frames[rule.child]
-        bad_keys = parent.loc[failing, list(rule.fk.referred_columns)]
-        mine = _member(child, rule.fk.columns, bad_keys, rule.fk.referred_columns)
+        mine = parent_positions(child, parent.loc[failing], rule.fk) >= 0
         if not mine.any():
             return
         measure = pd.to_numeric(child[rule.measure], errors="coerce")
@@ -374,18 +370,14 @@ def _copy_link(schema: Schema, frames: Mapping[str, pd.DataFrame], child: Table,
     """The child's FK and the parent column its measure copies in every row (a line's unit price is
     its track's), or None."""
     rows = frames[rule.child]
+    mine = pd.to_numeric(rows[rule.measure], errors="coerce").to_numpy(dtype=float)
     for fk in child.foreign_keys:
         if fk == rule.fk or fk.referred not in frames or len(rows) == 0:
             continue
-        parent = frames[fk.referred]
-        joined = rows.loc[:, list(fk.columns)].merge(
-            parent.reset_index(drop=True), how="left", left_on=list(fk.columns), right_on=list(fk.referred_columns))
-        for col in parent.columns:
-            if col in fk.referred_columns:
-                continue
-            mine = pd.to_numeric(rows[rule.measure], errors="coerce").to_numpy()
-            theirs = pd.to_numeric(joined[col], errors="coerce").to_numpy()
-            if len(theirs) == len(mine) and np.allclose(mine, theirs, equal_nan=True):
+        joined = join_parent(rows, frames[fk.referred], fk)
+        for col in joined.columns:
+            theirs = pd.to_numeric(joined[col], errors="coerce").to_numpy(dtype=float)
+            if col not in fk.referred_columns and np.allclose(mine, theirs, equal_nan=True):
                 return fk, col
     return None
 
@@ -432,14 +424,6 @@ def _move(schema: Schema, frames: dict[str, pd.DataFrame], child: Table, rule: D
     return True
 
 
-def _member(frame: pd.DataFrame, columns: Sequence[str], keys: pd.DataFrame, key_columns: Sequence[str]) -> np.ndarray:
-    """Rows of ``frame`` whose ``columns`` hold one of ``keys``' rows (its ``key_columns``)."""
-    if len(columns) == 1:
-        return frame[columns[0]].isin(keys[key_columns[0]]).to_numpy(dtype=bool)
-    wanted = pd.MultiIndex.from_frame(keys.loc[:, list(key_columns)].astype(object))
-    return pd.MultiIndex.from_frame(frame.loc[:, list(columns)].astype(object)).isin(wanted)
-
-
 def drop_with_dependents(schema: Schema, frames: dict[str, pd.DataFrame], table: str, rows: np.ndarray
                          ) -> dict[str, int]:
     """Remove ``rows`` of ``table`` and, through every FK, the rows that need them (a nullable FK is
@@ -458,7 +442,7 @@ def drop_with_dependents(schema: Schema, frames: dict[str, pd.DataFrame], table:
                 if fk.referred != key or other.key not in frames:
                     continue
                 frame = frames[other.key]
-                hit = _member(frame, fk.columns, gone, fk.referred_columns)
+                hit = parent_positions(frame, gone, fk) >= 0
                 if not hit.any():
                     continue
                 if all(other.column(c).nullable for c in fk.columns):

@@ -155,7 +155,7 @@ class LearnedSource:
             return self._decoded(table, tm, len(rows), given, rng, tests)
 
         wheres, boosts = self.scenario.of(table.key)
-        frame = first = draw(np.arange(n))
+        frame = first = self._decoded(table, tm, n, context, rng)
         if wheres or boosts:
             frame = condition(table, draw, first, wheres, boosts, rng)
         child_counts: dict[str, np.ndarray] = {}  # children per generated row, per child FK
