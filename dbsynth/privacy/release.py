@@ -56,12 +56,12 @@ def dp_cpt(counts: np.ndarray, sensitivity: float, budget: TableBudget, label: s
            floor: float = 0.0, lowest: float | None = None) -> np.ndarray:
     """Noisy joint counts → a CPT: Gaussian noise, counts under ``floor`` σ set to zero (negatives
     always), rows normalised; a parent configuration left empty falls back to the node's (noisy)
-    marginal, so rows stay consistent. A count node's floor that no count clears steps down to
-    ``lowest`` σ (2σ)
-    (post-processing): with nothing left the node was uniform over its domain, and Pagila's payments
-    per customer at ε = 1 (σ = 48, bins of 159, 221 and 141 customers under a 3σ floor of 145) came
-    out at 15.7 a customer for 26.8 in 2 fits of 32. No lower: under 2σ the highest bin is as likely
-    noise as data (Chinook's 59 customers at ε = 1 drew 0 invoices each once in 6 fits at 1σ)."""
+    marginal, so rows stay consistent. A floor that no count clears steps down to ``lowest`` σ
+    (post-processing; count nodes pass 2): with nothing left the node was uniform over its domain,
+    and Pagila's payments per customer at ε = 1 (σ = 48, bins of 159, 221 and 141 customers under a
+    3σ floor of 145) came out at 15.7 a customer for 26.8 in 2 fits of 32. No lower than 2σ: there
+    the highest bin is as likely noise as data (Chinook's 59 customers at ε = 1 drew 0 invoices each
+    once in 6 fits at 1σ)."""
     rho = budget.part("cpt", parts)
     noisy = gaussian(counts, sensitivity, rho)
     sigma = gaussian_sigma(sensitivity, rho)
