@@ -61,9 +61,11 @@ def test_composition_adds_rho_and_never_exceeds_the_budget() -> None:
 
 
 def test_date_domain_releases_no_empty_cells() -> None:
-    """Fifty dates in one quarter with noise far above their count: over 200 fits, the released bins
-    lie away from the data (an empty grid cell passed the floor) in at most 15 — the floor allows
-    about 5% per fit; a plain 3σ floor failed in about two fits of three."""
+    """Fifty dates in one quarter with noise far above their count: over 1,000 fits, the released
+    bins lie away from the data (an empty grid cell passed the floor) in at most 75, the same 7.5 %
+    as 15 in 200 — the floor allows about 5% per fit (5.8 % over 1,000 fits), and at 200 fits that
+    count passed 15 in about one run of ten (17 and 18 in three CI-sized runs of this stop); a plain
+    3σ floor failed in about two fits of three."""
     import numpy as np
     import pandas as pd
 
@@ -72,12 +74,12 @@ def test_date_domain_releases_no_empty_cells() -> None:
     dates = pd.Series(pd.date_range("2010-01-01", periods=50, freq="D"))
     start, end = pd.Timestamp("2010-01-01").timestamp(), pd.Timestamp("2010-04-01").timestamp()
     stray = 0
-    for seed in range(200):
+    for seed in range(1000):
         budget = TableBudget(Accountant(1.0, 1e-6), "t", 0.001, {"d": 10.0}, np.random.default_rng(seed))
         d = dp_discretizer(dates, "datetime", labels=None, node="d", budget=budget, parts=1)
         if d.kind == "bins" and (d.edges[0] < start or d.edges[-1] > end):
             stray += 1
-    assert stray <= 15
+    assert stray <= 75
 
 
 def test_decimal_domain_keeps_repeated_prices() -> None:
