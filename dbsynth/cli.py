@@ -226,6 +226,13 @@ def generate_cmd(
     boost: Annotated[list[str] | None, typer.Option(
         "--boost", help="TABLE.COLUMN=VALUE:SHARE: that share of the table's rows take the value, drawn "
                         "from the model given it (one per table).")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", help="Processes generating partitions on this machine (a local Dask cluster; "
+                          "the rows are the same for any number).")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Address of a dask.distributed scheduler to generate the partitions on "
+                            "(tcp://host:8786); its workers need dbsynth installed.")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per COPY write.")] = 10_000,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -241,7 +248,8 @@ def generate_cmd(
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate, create_schema=create_schema,
                    to_dir=to_dir, format=format_, locale=locale, names=names, config=load_config(config),
-                   lock_timeout=lock_timeout, quiet=quiet, as_json=as_json, where=where or [], boost=boost or [])
+                   lock_timeout=lock_timeout, quiet=quiet, as_json=as_json, where=where or [], boost=boost or [],
+                   workers=workers, scheduler=scheduler, batch_size=batch_size)
 
 
 @app.command("check")

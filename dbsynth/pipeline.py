@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,10 +17,11 @@ from dbsynth.config import Config
 from dbsynth.connect import DEFAULT_LOCK_TIMEOUT, create_engine, redact
 from dbsynth.drift import Drift, drift, follow
 from dbsynth.errors import UsageError
-from dbsynth.generators.learned import learned_source
+from dbsynth.generators.learned import LearnedSource, learned_source
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
+from dbsynth.partition import PartitionedRun, choose
 from dbsynth.privacy.units import holdout_mask
 from dbsynth.report import FidelityReport, fidelity_report
 from dbsynth.report.html import write_html
@@ -174,26 +175,63 @@ def seed(
 
 def _generate_and_write(schema: Schema, the_plan: Plan, source: TableSource, engine: Engine | None,
                         to_dir: Path | None, *, seed: int, config: Config | None, options: WriteOptions,
-                        format: str, empty: str, progress: Progress | None, found: Drift | None = None) -> SeedResult:
+                        format: str, empty: str, progress: Progress | None, found: Drift | None = None,
+                        cut: PartitionedRun | None = None) -> SeedResult:
     """The generation loop over ``source``, then the write to ``engine`` (or the files in ``to_dir``),
-    for ``seed`` and ``write_model`` alike; disposes of ``engine``."""
+    for ``seed`` and ``write_model`` alike; disposes of ``engine``. A partitioned run (``cut``)
+    streams: each batch is written as it is generated."""
     checker = DatabaseChecker(engine) if engine is not None and not options.create_schema else None
+    generating = (lambda t, n: progress("generate", t, n)) if progress else None
+    writing = (lambda t, n: progress("write", t, n)) if progress else None
     try:
+        sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
+        if cut is not None:
+            cut.checker, cut.progress = checker, generating
+            clock = [0.0]
+            report = sink.write_batches(schema.physical(), the_plan, _timed(
+                ((k, physical(schema, {k: f})[1][k]) for k, f in cut), clock), options=options, progress=writing)
+            return SeedResult(schema, the_plan, report.rows, cut.reports, clock[0], report.seconds - clock[0], found)
         t0 = time.perf_counter()
-        synthesis = generate(schema, the_plan, source, seed=seed, config=config, checker=checker,
-                             progress=(lambda t, n: progress("generate", t, n)) if progress else None)
+        synthesis = generate(schema, the_plan, source, seed=seed, config=config, checker=checker, progress=generating)
         t1 = time.perf_counter()
         _refuse_empty(synthesis, empty)
-        sink = sink_for(to_dir if to_dir is not None else engine, format)  # type: ignore[arg-type]
         written, frames = physical(schema, synthesis.frames)
-        report = sink.write(written, the_plan, frames, options=options,
-                            progress=(lambda t, n: progress("write", t, n)) if progress else None)
+        report = sink.write(written, the_plan, frames, options=options, progress=writing)
     finally:
         if checker is not None:
             checker.close()
         if engine is not None:
             engine.dispose()
     return SeedResult(schema, the_plan, report.rows, synthesis.reports, t1 - t0, report.seconds, found)
+
+
+def _timed(batches: Iterable[tuple[str, pd.DataFrame]], clock: list[float]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """``batches``, adding the time spent making each to ``clock[0]``."""
+    it = iter(batches)
+    while True:
+        start = time.perf_counter()
+        try:
+            item = next(it)
+        except StopIteration:
+            clock[0] += time.perf_counter() - start
+            return
+        clock[0] += time.perf_counter() - start
+        yield item
+
+
+def _cut(model: Model, source: TableSource, *, scale: float, rows: Mapping[str, int] | None, seed: int,
+         config: Config, workers: int, scheduler: str | None) -> PartitionedRun | None:
+    """The partitioned run of ``model`` when it is large enough to cut (see :mod:`dbsynth.partition`)."""
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1 (got {workers})")
+    resolved = {model.schema.resolve(name): n for name, n in (rows or {}).items()}
+    found = choose(model, scale, resolved, config)
+    if found is None or not isinstance(source, LearnedSource):
+        return None
+    log.info("partitioned by %s: %d partitions of %s and %s", found.root, found.parts, found.root,
+             ", ".join(found.tables[1:]) or "nothing below it")
+    return PartitionedRun(model.without_rules(config.disable_learned), source, found, seed, config,
+                          workers=workers, scheduler=scheduler)
 
 
 def write_model(
@@ -214,15 +252,23 @@ def write_model(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     where: Sequence[str] = (),
     boost: Sequence[str] = (),
+    workers: int = 1,
+    scheduler: str | None = None,
+    batch_size: int = WriteOptions.batch_size,
 ) -> SeedResult:
     """Generate from ``model`` and write to ``target`` (or files in ``to_dir``); ``where`` and
-    ``boost`` give a scenario (see :mod:`dbsynth.scenarios`).
+    ``boost`` give a scenario (see :mod:`dbsynth.scenarios`). A run large enough to cut into
+    partitions streams them to the target, generated by ``workers`` processes on this machine or on
+    the Dask cluster at ``scheduler`` (see :mod:`dbsynth.partition`); ``batch_size`` rows go per COPY
+    write. Neither changes the rows.
 
     Without ``create_schema`` the target's schema is compared with the model's first (see
     :mod:`dbsynth.drift`): additive drift is followed with a warning, anything else is a
     :class:`~dbsynth.drift.DriftError` that lists the changes, raised before anything is generated.
     """
     _check_format(to_dir, format)
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1 (got {batch_size})")
     config = with_scenario(config, model.schema, where, boost)
     if (target is None) == (to_dir is None):
         raise UsageError("give either a target database (--target URL) or a directory (--to-dir DIR), not "
@@ -236,13 +282,17 @@ def write_model(
             for change in found.warnings:
                 log.warning("schema drift: %s", change.describe())
         source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names, config=config)
+        cut = _cut(model, source, scale=scale, rows=rows, seed=seed, config=config, workers=workers,
+                   scheduler=scheduler)
     except BaseException:
         if engine is not None:
             engine.dispose()
         raise
     return _generate_and_write(model.schema, model.plan, source, engine, to_dir, seed=seed, config=config,
-                               options=WriteOptions(truncate=truncate, create_schema=create_schema), format=format,
-                               empty=f"--scale {scale:g} gives every table 0 rows", progress=progress, found=found)
+                               options=WriteOptions(truncate=truncate, create_schema=create_schema,
+                                                    batch_size=batch_size), format=format,
+                               empty=f"--scale {scale:g} gives every table 0 rows", progress=progress, found=found,
+                               cut=cut)
 
 
 def with_scenario(config: Config | None, schema: Schema, where: Sequence[str] = (), boost: Sequence[str] = ()
@@ -256,21 +306,32 @@ def with_scenario(config: Config | None, schema: Schema, where: Sequence[str] = 
 
 def synthesize(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
                locale: str = "en_US", names: str = "real", config: Config | None = None,
-               checker: DatabaseChecker | None = None,
-               progress: Callable[[str, int], None] | None = None) -> Synthesis:
+               checker: DatabaseChecker | None = None, progress: Callable[[str, int], None] | None = None,
+               workers: int = 1, scheduler: str | None = None) -> Synthesis:
     """Every table generated from ``model`` and valid, with what enforcement did; ``checker``
-    evaluates the CHECKs dbsynth cannot translate in a target database."""
+    evaluates the CHECKs dbsynth cannot translate in a target database. A partitioned run (see
+    :mod:`dbsynth.partition`) is gathered here: the same rows as ``write_model`` writes."""
+    config = config or Config()
     source = learned_source(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names, config=config)
-    return generate(model.schema, model.plan, source, seed=seed, config=config, checker=checker, progress=progress)
+    cut = _cut(model, source, scale=scale, rows=rows, seed=seed, config=config, workers=workers, scheduler=scheduler)
+    if cut is None:
+        return generate(model.schema, model.plan, source, seed=seed, config=config, checker=checker,
+                        progress=progress)
+    cut.checker, cut.progress = checker, progress
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for key, frame in cut:
+        parts.setdefault(key, []).append(frame)
+    return Synthesis({k: pd.concat(parts[k], ignore_index=True) for k in model.plan.order}, cut.reports)
 
 
 def sample(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
-           locale: str = "en_US", names: str = "real", where: Sequence[str] = (), boost: Sequence[str] = ()
-           ) -> dict[str, pd.DataFrame]:
+           locale: str = "en_US", names: str = "real", where: Sequence[str] = (), boost: Sequence[str] = (),
+           workers: int = 1, scheduler: str | None = None) -> dict[str, pd.DataFrame]:
     """Synthetic rows for every table of ``model``, in plan order, without a database; ``where``
     (``"invoice.total > 20"``) and ``boost`` (``"invoice.status=cancelled:0.3"``) give a scenario."""
     return dict(synthesize(model, scale=scale, rows=rows, seed=seed, locale=locale, names=names,
-                           config=with_scenario(None, model.schema, where, boost)).frames)
+                           config=with_scenario(None, model.schema, where, boost), workers=workers,
+                           scheduler=scheduler).frames)
 
 
 def _require_synthetic(engine: Engine, schema: Schema, keys: Sequence[str]) -> None:

@@ -47,6 +47,7 @@ class Synthesis:
 
     frames: Mapping[str, pd.DataFrame]
     reports: Mapping[str, EnforceReport]
+    counts: Mapping[str, dict[str, np.ndarray]] = field(default_factory=dict)  # children per row, per child FK
 
 
 def table_rng(seed: int, table: str) -> np.random.Generator:
@@ -75,14 +76,18 @@ def predicates_for(table: Table, dialect: str) -> list[Predicate]:
 
 
 def sequence_key(table: Table) -> str | None:
-    """The column of a single-column integer primary key that no FK fills: numbered 1..n."""
-    if table.primary_key is None or len(table.primary_key.columns) != 1:
+    """The column numbered 1..n: a single-column integer primary key that no FK fills, or else the
+    integer primary-key column a sequence or identity fills (Pagila's ``payment_id`` beside the
+    ``payment_date`` its partitioned table adds to the key)."""
+    if table.primary_key is None:
         return None
-    col = table.column(table.primary_key.columns[0])
     fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
-    if col.type.kind is TypeKind.INTEGER and col.name not in fk_cols:
-        return col.name
-    return None
+    cols = [table.column(c) for c in table.primary_key.columns if c not in fk_cols]
+    ints = [c for c in cols if c.type.kind is TypeKind.INTEGER]
+    if len(table.primary_key.columns) == 1:
+        return ints[0].name if ints else None
+    numbered = [c for c in ints if c.sequence is not None or c.identity is not None]
+    return numbered[0].name if len(numbered) == 1 else None
 
 
 @dataclass
@@ -123,10 +128,15 @@ class TableSource(Protocol):
 
 
 def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, config: Config | None = None,
-             checker: DatabaseChecker | None = None, progress: Progress | None = None) -> Synthesis:
-    """Every table of ``plan`` from ``source``, valid, in plan order (see the module docstring)."""
+             checker: DatabaseChecker | None = None, progress: Progress | None = None,
+             given: Mapping[str, Generated] | None = None, stream: str = "") -> Synthesis:
+    """Every table of ``plan`` from ``source``, valid, in plan order (see the module docstring).
+
+    ``given``: tables generated before (a partition's reference tables, see :mod:`dbsynth.partition`)
+    that ``plan``'s tables may reference; ``stream`` names the random streams apart (a partition's
+    number), so that each table's rows depend on the seed, the table and the stream only."""
     config = config or Config()
-    done: dict[str, Generated] = {}
+    done: dict[str, Generated] = dict(given or {})
     reports: dict[str, EnforceReport] = {}
     constraints: dict[str, list[Predicate]] = {}  # every table's own, for changes made after its loop
     for key in plan.order:
@@ -136,7 +146,7 @@ def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, conf
         if checker is not None:
             preds = checker.wrap(table, preds)
         constraints[key] = [p for p in preds if not p.learned and p.supported]
-        drawn = source.draw(table, done, table_rng(seed, key), preds)
+        drawn = source.draw(table, done, table_rng(seed, key + stream), preds)
         deferred = {c for d in plan.deferred if d.table == key for c in d.fk.columns}
         # a learned rule on a cycle's FK is settled once that FK is filled (settle_late_rules):
         # checked now, it could only be met by redrawing its other columns, skewing them (every
@@ -160,15 +170,18 @@ def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, conf
         done[edge.table].frame = assign_foreign_keys(
             schema.table(edge.table), done[edge.table].frame, [edge.fk],
             {edge.fk.referred: key_pool(done[edge.fk.referred].frame, edge.fk.referred_columns)},
-            table_rng(seed, edge.table + "#deferred"))
+            table_rng(seed, edge.table + "#deferred" + stream))
     for key in dict.fromkeys(edge.table for edge in plan.deferred):
         if done[key].late:
             fks = [e.fk for e in plan.deferred if e.table == key]
             done[key].frame = settle_late_rules(
                 schema.table(key), done[key].frame, done[key].late, fks,
-                {fk.referred: done[fk.referred].frame for fk in fks}, table_rng(seed, key + "#late"), reports[key])
+                {fk.referred: done[fk.referred].frame for fk in fks}, table_rng(seed, key + "#late" + stream),
+                reports[key])
     frames = {k: done[k].frame for k in plan.order}
-    aggregates = replace(config, rules=config.rules + source.aggregates())
+    # an aggregate whose tables were generated before (a partition's reference tables) is settled there
+    aggregates = replace(config, rules=tuple(r for r in config.rules + source.aggregates()
+                                             if not r.child or (r.table in frames and r.child in frames)))
     apply_aggregates(schema, frames, aggregates, reports)
     if config.scenario.wheres:
         def valid(key: str, frame: pd.DataFrame) -> np.ndarray:
@@ -183,7 +196,7 @@ def generate(schema: Schema, plan: Plan, source: TableSource, *, seed: int, conf
                    and (d := Derived.of(schema, r.table, r.column, r.child, r.aggregate)) is not None]
         settle(schema, frames, config.scenario.wheres, derived, lambda: apply_aggregates(schema, frames, aggregates,
                reports), valid, table_rng(seed, "#where"))
-    return Synthesis(frames, reports)
+    return Synthesis(frames, reports, {k: done[k].counts for k in plan.order})
 
 
 def settle_late_rules(table: Table, frame: pd.DataFrame, rules: list[Predicate], fks: list[ForeignKey],

@@ -40,9 +40,10 @@ from dbsynth.schema.model import ForeignKey, Table, TypeKind
 from dbsynth.semantics import ColumnKind, semantic_of
 from dbsynth.synthesis import Drawn, Generated, TableSource, sequence_key
 
-__all__ = ["LearnedSource", "from_shape", "learned_source", "match_total"]
+__all__ = ["LearnedSource", "Sizing", "from_shape", "learned_source", "match_total"]
 
 log = logging.getLogger(__name__)
+Sizing = tuple[int, np.ndarray | None, ForeignKey | None]  # rows, each row's primary parent, the FK sizing it
 
 
 def learned_source(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,
@@ -83,6 +84,18 @@ class LearnedSource:
         self.model, self.scale, self.rows, self.providers = model, scale, rows, providers
         self.tables, self.plan = model.tables, model.plan
         self.scenario = scenario or Scenario()
+        self.slices: dict[str, Sizing] = {}
+
+    def sliced(self, table: str, sizing: Sizing, start: int, stop: int) -> LearnedSource:
+        """This source with ``table`` (a partition's root) cut to rows ``start:stop`` of ``sizing``."""
+        out = LearnedSource(self.model, self.scale, self.rows, self.providers, self.scenario)
+        _, parents, fk = sizing
+        out.slices = {table: (stop - start, None if parents is None else parents[start:stop], fk)}
+        return out
+
+    def size(self, table: Table, done: Mapping[str, Generated], rng: np.random.Generator) -> Sizing:
+        """How many rows ``table`` gets and each row's primary parent (see :meth:`_size`)."""
+        return self._size(table, self.tables[table.key], done, rng)
 
     def rules(self, table: Table) -> list[Predicate]:
         names = [c.name for c in table.columns]
@@ -95,12 +108,14 @@ class LearnedSource:
                      for k, tm in self.tables.items() for a in tm.aggregates)
 
     def _size(self, table: Table, tm: TableModel, done: Mapping[str, Generated], rng: np.random.Generator
-              ) -> tuple[int, np.ndarray | None, ForeignKey | None]:
+              ) -> Sizing:
         """How many rows, and each row's primary parent (its position, -1 for none): a child table
         gets per parent row the children its count node drew; a root and the privacy unit's table
         ``rows × scale`` (the unit's parents are reference data, and a noisy share of customers
         without a parent once left none at all); a table whose NOT NULL FK points at an empty table
         none."""
+        if table.key in self.slices:
+            return self.slices[table.key]
         key, wanted = table.key, self.rows.get(table.key)
         if wanted is None and key == self.model.unit:  # the people: as many as released, whatever their parents
             wanted = round(tm.rows * self.scale)

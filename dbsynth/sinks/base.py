@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,3 +89,13 @@ class Sink(ABC):
     @abstractmethod
     def write(self, schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], *,
               options: WriteOptions, progress: Progress | None = None) -> WriteReport: ...
+
+    def write_batches(self, schema: Schema, plan: Plan, batches: Iterable[tuple[str, pd.DataFrame]], *,
+                      options: WriteOptions, progress: Progress | None = None) -> WriteReport:
+        """Rows that arrive as batches, several per table and in any order (a partitioned run, see
+        :mod:`dbsynth.partition`): gathered per table and written whole, unless the sink streams."""
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for key, frame in batches:
+            parts.setdefault(key, []).append(frame)
+        frames = {k: pd.concat(parts[k], ignore_index=True) for k in plan.order if k in parts}
+        return self.write(schema, plan, frames, options=options, progress=progress)

@@ -1,0 +1,292 @@
+"""Partitioned generation for production-size runs: one root table cut into slices, each slice
+generated with every row that descends from it, the tables it does not reach generated once before.
+
+A partition is a pure function of the model, the seed and its number: its random streams are the
+tables' own streams named apart by the partition (``rental@3``), its root rows a fixed slice of the
+root's sizing, which the coordinator draws once. Sequence keys are numbered from 1 in a partition and
+shifted by the coordinator, in partition order, past the keys of the partitions before it (the FKs
+that point at them with them), so keys stay unique without workers talking to each other. The rows
+are therefore the same whatever the number of workers, the executor or the write batch size; only
+the number of root rows per partition (:data:`PARTITION_ROOTS`, fixed) decides the cut.
+
+The root is the table whose closure (itself and every table that references it, transitively)
+holds the most source rows, among those whose closure can be cut:
+
+- no FK cycle touches it (a deferred edge is filled once every row exists);
+- every FK inside it points at a sequence key, and every UNIQUE of its tables holds a sequence key
+  or such an FK, so two partitions' rows can never clash;
+- no aggregate rule (learned or the user's) sums its rows into a table outside it;
+- every table below the root is sized by a table inside it (its count node), not by the scale: the
+  privacy unit's table, sized by the scale, can only be the root;
+- no scenario (settling one moves rows across a whole table) and no ``--rows`` below the root.
+
+Runs that cannot be cut, or that fit in one partition, are generated whole, as before. Pagila's
+root is ``film`` (film, its actors and categories, inventory, rentals, payments: 44,136 of the
+source's 46,282 rows that partitions can hold); the tables outside the closure (customers,
+addresses, staff …) stay in memory whole, each partition reads them.
+
+Executors: in-process for one worker, a dask.distributed cluster otherwise (a ``LocalCluster`` of
+worker processes on one machine, or ``scheduler=`` an existing one); Dask rather than a process pool
+of our own because users who outgrow one machine already run it, and the same code then runs there.
+At most twice as many partitions as workers are in flight, so memory stays bounded by the
+partitions, not by ``--scale``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from dbsynth.config import Config
+from dbsynth.errors import UsageError
+from dbsynth.generators.learned import LearnedSource, Sizing
+from dbsynth.graph import Plan
+from dbsynth.model import Model
+from dbsynth.relational import fk_id
+from dbsynth.rules.database import DatabaseChecker
+from dbsynth.rules.enforce import EnforceReport
+from dbsynth.schema.model import Schema
+from dbsynth.synthesis import Generated, Synthesis, generate, sequence_key, table_rng
+
+__all__ = ["PARTITION_ROOTS", "PartitionedRun", "Partitioning", "choose"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int], None]
+
+PARTITION_ROOTS = 1_000  # root rows per partition: Pagila's film gives ≈ 45k rows a partition
+PARTITION_ROWS = 250_000  # a root whose partition would hold more rows than this (six languages
+# over every film, rental and payment) is not chosen: a partition is what a worker holds
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """The cut of a run: its root, the root's closure in plan order, and the number of partitions."""
+
+    root: str
+    tables: tuple[str, ...]
+    parts: int
+
+    def bounds(self, rows: int, part: int) -> tuple[int, int]:
+        """Root rows ``start:stop`` of partition ``part`` when the root has ``rows`` rows."""
+        return part * rows // self.parts, (part + 1) * rows // self.parts
+
+
+def closure(schema: Schema, plan: Plan, root: str) -> list[str]:
+    """``root`` and every table that references it, transitively, in plan order."""
+    out = [root]
+    for key in plan.order[plan.order.index(root) + 1:]:
+        if any(fk.referred in out and fk.referred != key for fk in schema.table(key).foreign_keys):
+            out.append(key)
+    return out
+
+
+def why_not(schema: Schema, plan: Plan, tables: list[str], sized_by: Mapping[str, str | None],
+            aggregates: list[tuple[str, str]], rows: Mapping[str, int]) -> str | None:
+    """Why ``tables`` (a root's closure) cannot be cut into partitions, or None when it can;
+    ``sized_by``: the table whose rows decide each table's row count (None: the scale does)."""
+    inside = set(tables)
+    for key in tables[1:]:
+        if sized_by.get(key) not in inside:  # it would get its whole size in every partition
+            return f"{key} is sized by {sized_by.get(key) or '--scale'}, outside the partition"
+    for edge in plan.deferred:
+        if edge.table in inside or edge.fk.referred in inside:
+            return f"the FK cycle through {edge.table}"
+    for key in tables:
+        table = schema.table(key)
+        seq = sequence_key(table)
+        anchored = {seq} if seq else set()
+        for fk in table.foreign_keys:
+            if fk.referred in inside:
+                referred = sequence_key(schema.table(fk.referred))
+                if len(fk.columns) != 1 or fk.referred_columns != (referred,):
+                    return f"{key}'s FK to {fk.referred} does not point at a sequence key"
+                anchored.add(fk.columns[0])
+        for cols in table.unique_sets():
+            if not anchored & set(cols):
+                return f"UNIQUE ({', '.join(cols)}) of {key} could repeat across partitions"
+        if key != tables[0] and key in rows:
+            return f"--rows {key}"
+    for parent, child in aggregates:
+        if child in inside and parent not in inside:
+            return f"the aggregate of {child} rows in {parent}"
+    return None
+
+
+def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
+           size: int = PARTITION_ROOTS) -> Partitioning | None:
+    """The partitioning of a run from ``model`` (see the module docstring), or None: generated whole."""
+    if config.scenario.wheres or config.scenario.boosts:
+        return None
+    schema, plan = model.schema, model.plan
+    aggregates = [(k, a.child) for k, tm in model.tables.items() for a in tm.aggregates] + \
+        [(r.table, r.child) for r in config.aggregates if r.child]
+    sized_by = {k: None if k == model.unit else
+                next((fk.referred for fk in schema.table(k).foreign_keys if fk_id(k, fk) == tm.primary), None)
+                for k, tm in model.tables.items()}
+    best: tuple[int, Partitioning] | None = None
+    for key in plan.order:
+        parts = math.ceil(rows.get(key, round(model.tables[key].rows * scale)) / size)
+        if parts <= 1:
+            continue
+        tables = closure(schema, plan, key)
+        reason = why_not(schema, plan, tables, sized_by, aggregates, rows)
+        if reason is not None:
+            log.debug("%s cannot root the partitions: %s", key, reason)
+            continue
+        held = sum(model.tables[t].rows for t in tables)
+        if held / max(model.tables[key].rows, 1) * size > PARTITION_ROWS:
+            continue
+        if best is None or held > best[0]:
+            best = (held, Partitioning(key, tuple(tables), parts))
+    return None if best is None else best[1]
+
+
+def subplan(plan: Plan, keep: set[str]) -> Plan:
+    """``plan`` restricted to the tables in ``keep``."""
+    return Plan(tuple(k for k in plan.order if k in keep),
+                tuple(d for d in plan.deferred if d.table in keep and d.fk.referred in keep),
+                tuple(c for c in plan.cycles if set(c) <= keep),
+                tuple(s for s in plan.self_references if s[0] in keep))
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every partition needs, sent once to each worker."""
+
+    schema: Schema
+    plan: Plan  # the partitioned tables'
+    source: LearnedSource
+    partitioning: Partitioning
+    sizing: Sizing  # the root's, whole
+    reference: Mapping[str, Generated]
+    seed: int
+    config: Config
+
+
+def run_partition(job: Job, part: int, checker: DatabaseChecker | None = None) -> Synthesis:
+    """Partition ``part``: its slice of the root and everything below it, keys numbered from 1."""
+    start, stop = job.partitioning.bounds(job.sizing[0], part)
+    source = job.source.sliced(job.partitioning.root, job.sizing, start, stop)
+    out = generate(job.schema, job.plan, source, seed=job.seed, config=job.config, checker=checker,
+                   given=job.reference, stream=f"@{part}")
+    return Synthesis(out.frames, out.reports)  # the counts stay behind: nothing below needs them
+
+
+def _shifted(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], offsets: dict[str, int]
+             ) -> dict[str, pd.DataFrame]:
+    """A partition's rows with its sequence keys (and the FKs to them) moved past ``offsets``, which
+    then move past this partition's keys."""
+    out = {}
+    for key in plan.order:
+        table, frame = schema.table(key), frames[key]
+        moves = {}
+        seq = sequence_key(table)
+        if seq is not None:
+            moves[seq] = offsets.get(key, 0)
+        for fk in table.foreign_keys:
+            if fk.referred in plan.order:
+                moves[fk.columns[0]] = offsets.get(fk.referred, 0)
+        changed = {c: _add(frame[c], by) for c, by in moves.items() if by and c in frame.columns}
+        out[key] = frame.assign(**changed) if changed else frame
+    for key in plan.order:
+        seq = sequence_key(schema.table(key))
+        if seq is not None and len(frames[key]):
+            offsets[key] = offsets.get(key, 0) + int(pd.to_numeric(frames[key][seq]).max())
+    return out
+
+
+def _add(values: pd.Series, by: int) -> pd.Series:
+    """``values + by`` keeping NULLs NULL (an FK column with NULLs is held as objects)."""
+    if values.dtype.kind in "iu":
+        return values + by
+    out = values.astype(object)
+    held = out.notna().to_numpy()
+    out[held] = out[held].to_numpy(dtype="int64") + by
+    return out
+
+
+def _partitions(job: Job, workers: int, scheduler: str | None, checker: DatabaseChecker | None
+                ) -> Iterator[Synthesis]:
+    """Every partition's rows, in partition order, from this process or from Dask."""
+    parts = job.partitioning.parts
+    if scheduler is None and workers <= 1:
+        for part in range(parts):
+            yield run_partition(job, part, checker)
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise UsageError("--workers and --scheduler run on Dask: pip install 'dbsynth[dask]'") from exc
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                   dashboard_address=None, silence_logs=logging.ERROR)
+    try:
+        with Client(scheduler or cluster) as client:
+            shared = client.scatter(job, broadcast=True)
+            window = 2 * max(workers, len(client.scheduler_info().get("workers", {})))
+            run = uuid.uuid4().hex[:8]
+            pending: deque[Any] = deque()  # Dask futures
+            for part in range(parts):
+                pending.append(client.submit(run_partition, shared, part, key=f"dbsynth-{run}-{part}"))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    except OSError as exc:
+        raise UsageError(f"Dask scheduler {scheduler}: {exc}") from exc
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+@dataclass
+class PartitionedRun:
+    """A run cut by ``partitioning``: iterating it generates the reference tables, then the
+    partitions, yielding ``(table, rows)`` batches ready to write; ``reports`` sums enforcement."""
+
+    model: Model
+    source: LearnedSource
+    partitioning: Partitioning
+    seed: int
+    config: Config
+    checker: DatabaseChecker | None = None
+    workers: int = 1
+    scheduler: str | None = None
+    progress: Progress | None = None
+    reports: dict[str, EnforceReport] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        schema, plan, cut = self.model.schema, self.model.plan, self.partitioning
+        inside = set(cut.tables)
+        first = generate(schema, subplan(plan, set(plan.order) - inside), self.source, seed=self.seed,
+                         config=self.config, checker=self.checker, progress=self.progress)
+        self._merge(first.reports)
+        yield from first.frames.items()
+        reference = {k: Generated(f, dict(first.counts.get(k, {}))) for k, f in first.frames.items()}
+        root = schema.table(cut.root)
+        sizing = self.source.size(root, reference, table_rng(self.seed, cut.root + "#partitions"))
+        job = Job(schema, subplan(plan, inside), self.source, cut, sizing, reference, self.seed, self.config)
+        offsets: dict[str, int] = {}
+        checker = self.checker if self.scheduler is None and self.workers <= 1 else None
+        for part in _partitions(job, self.workers, self.scheduler, checker):
+            self._merge(part.reports)
+            for key, frame in _shifted(schema, job.plan, part.frames, offsets).items():
+                if self.progress:
+                    self.progress(key, len(frame))
+                yield key, frame
+
+    def _merge(self, reports: Mapping[str, EnforceReport]) -> None:
+        for key, rep in reports.items():
+            into = self.reports.setdefault(key, EnforceReport())
+            for name in ("checked", "rejected", "resampled", "repaired", "dropped"):
+                mine, theirs = getattr(into, name), getattr(rep, name)
+                for label, n in theirs.items():
+                    mine[label] = mine.get(label, 0) + n
+            into.unchecked = list(dict.fromkeys([*into.unchecked, *rep.unchecked]))
+            into.seconds += rep.seconds
