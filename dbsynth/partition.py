@@ -224,10 +224,10 @@ def _partitions(job: Job, workers: int, scheduler: str | None, checker: Database
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
         raise UsageError("--workers and --scheduler run on Dask: pip install 'dbsynth[dask]'") from exc
-    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None, silence_logs=logging.ERROR)
+    cluster = None if scheduler else LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
     try:
-        with Client(scheduler or cluster) as client:
+        with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
             shared = client.scatter(job, broadcast=True)
             window = 2 * max(workers, len(client.scheduler_info().get("workers", {})))
             run = uuid.uuid4().hex[:8]

@@ -64,7 +64,7 @@ LAYERS = [
     {"graph", "semantics", "copy_text", "relational"},
     {"privacy", "rules", "config", "meetings", "scenarios"},
     {"generators", "model", "synthesis"},
-    {"sinks", "fit_table", "learn", "model_check", "model_io", "drift", "export", "report"},
+    {"sinks", "fit_table", "learn", "model_check", "model_io", "drift", "export", "report", "partition"},
     {"pipeline"},
     {"cli", "cli_show", "pytest", "testing", "dbsynth"},  # dbsynth: the root, which re-exports the API
 ]
