@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,mysql]'
+	$(BIN)/python -m pip install -q torch==2.13.0  # the CPU wheel first: dbsynth[neural]'s range is then met
+	$(BIN)/python -m pip install -q -e '.[test,mysql,neural]'
 	touch $@
 
 .PHONY: install demo test lint bench

@@ -175,11 +175,20 @@ def fit_cmd(
     engine: Annotated[str, typer.Option(
         "--engine", help=f"Generator learned under DP: {' or '.join(ENGINES)} (--epsilon inf: bayesnet).")]
     = DEFAULT_ENGINE,
+    generator: Annotated[list[str] | None, typer.Option(
+        "--generator", help="neural (every table) or TABLE=neural (one; repeatable): the torch generator trained "
+                            "with DP-SGD, extra dbsynth[neural]; also bayesnet or marginal.")] = None,
+    device: Annotated[str, typer.Option("--device", help="Where neural generators train: cpu or cuda.")] = "cpu",
 ) -> None:
     """Learn a model of a database and save it as a model file (no row of it is stored)."""
     model_io.check_output(output)
+    per_table = dict(g.split("=", 1) for g in generator or [] if "=" in g)
+    everywhere = [g for g in generator or [] if "=" not in g]
+    if len(everywhere) > 1:
+        raise UsageError(f"--generator {everywhere[1]}: give one generator for every table, or TABLE=GENERATOR")
     model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, unit=unit, cap=cap, holdout=holdout,
-                      seed=seed_, engine=engine)
+                      seed=seed_, engine=everywhere[0] if everywhere else engine, generators=per_table,
+                      device=device)
     model_io.save(model, output)
     show.fitted(err, model, epsilon, delta, output)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,9 @@ class FitContext:
     rng: np.random.Generator
     owned: Mapping[str, pd.DataFrame]  # every private row owned by one person, not capped (children per parent)
     engine: str = "bayesnet"  # the generator of DP fits (exact fits: the Bayesian network), see learn.ENGINES
+    generators: Mapping[str, str] = field(default_factory=dict)  # table → its own engine (--generator TABLE=neural)
+    device: str = "cpu"  # where a neural generator trains
+    seed: int = 0
 
     def count_sensitivity(self, key: str, child_key: str) -> float:
         """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
@@ -348,9 +352,12 @@ def _network(ctx: FitContext, table: Table, nodes: _Nodes, parents: Mapping[str,
             chosen = dp_context
         for pc in chosen:
             context_frame["^" + pc] = joined[pc].to_numpy()
-    engine = BayesNetGenerator if budget is None else registry.load("dbsynth.generators", ctx.engine)
+    kind = ctx.generators.get(table.key, ctx.engine)
+    # exact fits learn the Bayesian network, unless the neural generator is asked for
+    engine = BayesNetGenerator if budget is None and kind != "neural" else registry.load("dbsynth.generators", kind)
+    neural: dict[str, Any] = {"device": ctx.device, "seed": ctx.seed} if kind == "neural" else {}
     gen = engine(
-        table, units=nodes.units, k=ctx.k, labels=nodes.labels,
+        table, units=nodes.units, k=ctx.k, labels=nodes.labels, **neural,
         discretizers=probe.discretizers if budget is None else None, n_public=int(n_rows), gaps=gaps,
         bounds=schema_bounds(table, ctx.schema.dialect, nodes.domains),
         context={"^" + pc: parents[primary.referred].generator.discretizers[pc] for pc in chosen}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -40,14 +40,27 @@ log = logging.getLogger(__name__)
 ROWS_SHARE = 0.08  # of the fit's ρ, for the private tables' row counts (see _row_counts)
 UNIT_ROWS = 0.5  # of that, for the unit table's
 Progress = Callable[[str, int], None]
-ENGINES = ("bayesnet", "marginal")  # the generators a DP fit can learn (exact fits: the Bayesian network)
+ENGINES = ("bayesnet", "marginal", "neural")  # the generators a fit can learn (exact fits: bayesnet or neural)
 DEFAULT_ENGINE = "bayesnet"
 
 
-def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float, engine: str) -> None:
+def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float, engine: str,
+                  generators: Mapping[str, str], device: str = "cpu") -> None:
     """Fit parameters a run could not honour are usage errors, raised before the source is read."""
-    if engine not in ENGINES:
-        raise UsageError(f"--engine must be one of {', '.join(ENGINES)} (got {engine!r})")
+    for name, chosen in [("", engine), *generators.items()]:
+        if chosen not in ENGINES:
+            raise UsageError(f"--{'generator ' + name + '=' if name else 'engine '}{chosen}: the generator must be "
+                             f"one of {', '.join(ENGINES)}")
+        if chosen == "neural":
+            try:
+                import opacus  # noqa: F401
+                import torch
+            except ImportError as exc:
+                raise UsageError(f"the neural generator needs torch and Opacus: pip install 'dbsynth[neural]' "
+                                 f"({exc.name} is missing)") from exc
+            if device != "cpu" and not (device.startswith("cuda") and torch.cuda.is_available()):
+                raise UsageError(f"--device {device}: " + ("torch sees no CUDA device here; use --device cpu"
+                                                             if device.startswith("cuda") else "use cpu or cuda"))
     if not epsilon > 0:
         raise UsageError(f"--epsilon must be a positive number or inf (got {epsilon})")
     if not 0 < delta < 1:
@@ -60,7 +73,8 @@ def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float, eng
 
 def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFAULT_EPSILON,
         delta: float = DEFAULT_DELTA, unit: str | None = None, cap: int = DEFAULT_CAP, k: int = 2,
-        seed: int = 0, holdout: float = 0.0, engine: str = DEFAULT_ENGINE, progress: Progress | None = None) -> Model:
+        seed: int = 0, holdout: float = 0.0, engine: str = DEFAULT_ENGINE, progress: Progress | None = None,
+        generators: Mapping[str, str] | None = None, device: str = "cpu") -> Model:
     """Learn a model of the database at ``url``.
 
     With a finite ``epsilon`` (the default, :data:`DEFAULT_EPSILON`) every statistic about a private
@@ -72,8 +86,10 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     :func:`~dbsynth.privacy.units.holdout_mask`), so the privacy report can compare the synthetic
     rows with rows the model never saw.
     """
-    _check_params(epsilon=epsilon, delta=delta, cap=cap, holdout=holdout, engine=engine)
+    _check_params(epsilon=epsilon, delta=delta, cap=cap, holdout=holdout, engine=engine,
+                  generators=generators or {}, device=device)
     schema, the_plan, frames = _read(url, schemas)
+    per_table = {schema.resolve(name): chosen for name, chosen in (generators or {}).items()}
     unit, proposed = _unit(schema, the_plan, frames, unit) if not math.isinf(epsilon) else (None, None)
     private = private_tables(schema, the_plan, unit) if unit else []
     public = [key for key in the_plan.order if key not in private]
@@ -95,7 +111,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     accountant = Accountant(epsilon, delta, thresholds=sum(
         thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
     ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, choice_rng,
-                     owned, engine)
+                     owned, engine, per_table, device, seed)
     rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant, unit)
     profiles = _profiles(ctx, learnable, rows_of)
     rho_of = _table_shares(ctx, profiles)

@@ -15,15 +15,17 @@ the whole δ requested is never exceeded.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dbsynth.errors import DbsynthError
 
-__all__ = ["Accountant", "LedgerEntry", "eps_from_rho", "rho_from_eps"]
+__all__ = ["ORDERS", "Accountant", "LedgerEntry", "eps_from_rho", "rho_from_eps"]
 
 DEFAULT_EPSILON = 1.0
 DEFAULT_DELTA = 1e-6
+# the Rényi orders a release with an RDP curve (DP-SGD) is kept at: Opacus' default orders
+ORDERS = tuple([1 + x / 10 for x in range(1, 100)] + list(range(12, 64)))
 
 
 def rho_from_eps(epsilon: float, delta: float) -> float:
@@ -54,6 +56,11 @@ class LedgerEntry:
     sensitivity: float
     scale: float
     delta: float = 0.0  # δ_t of a thresholded release (0 for the others)
+    orders: tuple[float, ...] = ()  # a release accounted by its RDP curve (DP-SGD): ε(α) at these orders
+    rdp: tuple[float, ...] = ()
+    epsilon: float | None = None  # that release's own ε at the conversion δ, as its accountant gives it
+    sample_rate: float = 0.0  # DP-SGD: the rate a person is sampled at per step, and the steps taken
+    steps: int = 0
 
 
 @dataclass
@@ -84,8 +91,23 @@ class Accountant:
         return sum(e.rho for e in self.entries)
 
     @property
+    def conversion_order(self) -> float:
+        """The Rényi order at which the whole ρ converts to the fit's ε (Bun & Steinke's optimum)."""
+        return 1 + math.sqrt(math.log(1 / self.conversion_delta) / self.total_rho)
+
+    @property
     def spent_epsilon(self) -> float:
-        return eps_from_rho(self.spent_rho, self.conversion_delta) if self.entries else 0.0
+        """ε of every release composed: zCDP's conversion, or, with releases kept as RDP curves, the
+        best order of ρ·α plus their curves plus ln(1/δ)/(α − 1) (Mironov 2017, Prop. 3)."""
+        if not self.entries:
+            return 0.0
+        curves = [e for e in self.entries if e.rdp]
+        if not curves:
+            return eps_from_rho(self.spent_rho, self.conversion_delta)
+        zcdp = sum(e.rho for e in self.entries if not e.rdp)
+        log = math.log(1 / self.conversion_delta)
+        orders = sorted(set.intersection(*(set(e.orders) for e in curves)))
+        return min(zcdp * a + sum(e.rdp[e.orders.index(a)] for e in curves) + log / (a - 1) for a in orders)
 
     @property
     def spent_delta(self) -> float:
@@ -103,6 +125,16 @@ class Accountant:
                                f"the {self.thresholds} planned)")
         self.entries.append(LedgerEntry(table, component, mechanism, rho, sensitivity, scale, delta))
 
+    def spend_rdp(self, table: str, component: str, mechanism: str, orders: list[float], rdp: list[float], *,
+                  sensitivity: float, scale: float, epsilon: float, sample_rate: float, steps: int) -> None:
+        """A release accounted by its RDP curve, ``orders[-1]`` being :attr:`conversion_order`: it takes
+        ρ = ε(α)/α at that order from the budget, so the fit's ε is never exceeded there."""
+        if not math.isclose(orders[-1], self.conversion_order):
+            raise DbsynthError(f"internal: {table}/{component} not kept at the conversion order")
+        self.spend(table, component, mechanism, rdp[-1] / orders[-1], sensitivity=sensitivity, scale=scale)
+        self.entries[-1] = replace(self.entries[-1], orders=tuple(orders), rdp=tuple(rdp), epsilon=epsilon,
+                                   sample_rate=sample_rate, steps=steps)
+
     def to_json(self) -> dict[str, Any]:
         return {"epsilon": "inf" if math.isinf(self.epsilon) else self.epsilon, "delta": self.delta,
                 "thresholds": self.thresholds,
@@ -113,5 +145,6 @@ class Accountant:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Accountant:
         eps = math.inf if data["epsilon"] == "inf" else float(data["epsilon"])
-        return cls(eps, float(data["delta"]), [LedgerEntry(**e) for e in data["entries"]],
-                   int(data.get("thresholds", 0)))
+        entries = [LedgerEntry(**{**e, "orders": tuple(e.get("orders", ())), "rdp": tuple(e.get("rdp", ()))})
+                   for e in data["entries"]]
+        return cls(eps, float(data["delta"]), entries, int(data.get("thresholds", 0)))
