@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,10 +219,12 @@ class NeuralGenerator(BayesNetGenerator):
         y = np.stack([codes[nm] for nm in names[len(self.context):]], axis=1).astype(np.int64)
         module = _module(torch, card, len(self.context)).to(self.device)
         xs, ys = torch.from_numpy(x), torch.from_numpy(y)
-        if budget is None:
-            weights = self._train_exact(torch, module, xs, ys, gen)
-        else:
-            weights = self._train_private(torch, module, xs, ys, gen, budget)
+        with warnings.catch_warnings():  # Opacus' notes on secure mode and on its hooks: see _train_private
+            warnings.filterwarnings("ignore", message=".*(Secure RNG|Full backward hook).*")
+            if budget is None:
+                weights = self._train_exact(torch, module, xs, ys, gen)
+            else:
+                weights = self._train_private(torch, module, xs, ys, gen, budget)
         return NeuralNet([Node(nm, c) for nm, c in zip(names, card, strict=True)],
                          dict(zip(names[len(self.context):], weights, strict=True)))
 
@@ -285,6 +288,8 @@ class NeuralGenerator(BayesNetGenerator):
         loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=math.ceil(n / batches),
                                              generator=gen)
         opt = torch.optim.Adam(module.parameters(), lr=LR)
+        # the noise comes from torch's generator seeded from the OS (secrets), not from Opacus' secure
+        # mode (torchcsprng, not installed): unpredictable, as the project's other noise is
         engine = PrivacyEngine(accountant="rdp", secure_mode=False)
         module, opt, loader = engine.make_private(module=module, optimizer=opt, data_loader=loader,
                                                   noise_multiplier=sigma * delta_rows,
