@@ -8,7 +8,7 @@ Files are written to a temporary name and renamed, so a failed run leaves no hal
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -61,31 +61,81 @@ class FileSink(Sink):
 
     def write(self, schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], *,
               options: WriteOptions, progress: Progress | None = None) -> WriteReport:
+        if self.format != "sql":
+            return self.write_batches(schema, plan, ((k, frames[k]) for k in plan.order), options=options,
+                                      progress=progress)
         start = time.perf_counter()
+        self._prepare(plan, options)
+        texts = {key: _texts(schema.table(key), frames[key]) for key in plan.order}
+        tmp = self.directory / "data.sql.tmp"
+        tmp.write_text(_script(schema, plan, texts), encoding="utf-8")
+        tmp.replace(self.directory / "data.sql")
+        for key in plan.order:
+            if progress:
+                progress(key, len(frames[key]))
+        return WriteReport({k: len(frames[k]) for k in plan.order}, time.perf_counter() - start)
+
+    def write_batches(self, schema: Schema, plan: Plan, batches: Iterable[tuple[str, pd.DataFrame]], *,
+                      options: WriteOptions, progress: Progress | None = None) -> WriteReport:
+        """CSV and Parquet files grow batch by batch under a temporary name (renamed once every batch
+        is in), so a partitioned run streams to them; a SQL script is written whole."""
+        if self.format == "sql":
+            return super().write_batches(schema, plan, batches, options=options, progress=progress)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        start = time.perf_counter()
+        self._prepare(plan, options)
+        tmps = {k: self.directory / f"{k}.{self.format}.tmp" for k in plan.order}
+        rows: dict[str, int] = {}
+        writers: dict[str, pq.ParquetWriter] = {}
+        try:
+            for key, frame in batches:
+                text = _texts(schema.table(key), frame)
+                if self.format == "csv":
+                    text.to_csv(tmps[key], index=False, header=key not in rows, mode="a" if key in rows else "w")
+                else:
+                    arrow = pa.Table.from_pandas(text, preserve_index=False)
+                    if key not in writers:  # a column NULL in the first batch is text in the file
+                        fields = [pa.field(f.name, pa.string() if pa.types.is_null(f.type) else f.type)
+                                  for f in arrow.schema]
+                        writers[key] = pq.ParquetWriter(tmps[key], pa.schema(fields))
+                    writers[key].write_table(arrow.cast(writers[key].schema))
+                rows[key] = rows.get(key, 0) + len(frame)
+                if progress:
+                    progress(key, len(frame))
+            for w in writers.values():
+                w.close()
+            for key in plan.order:
+                if key not in rows:  # no batch at all: the table's header, or an empty Parquet file
+                    empty = _texts(schema.table(key), pd.DataFrame(columns=[c.name for c in
+                                                                           schema.table(key).writable_columns]))
+                    if self.format == "csv":
+                        empty.to_csv(tmps[key], index=False)
+                    else:
+                        empty.to_parquet(tmps[key], index=False)
+                tmps[key].replace(self.directory / f"{key}.{self.format}")
+        except BaseException:
+            for w in writers.values():
+                w.close()
+            for tmp in tmps.values():
+                tmp.unlink(missing_ok=True)
+            raise
+        return WriteReport({k: rows.get(k, 0) for k in plan.order}, time.perf_counter() - start)
+
+    def _prepare(self, plan: Plan, options: WriteOptions) -> None:
+        """The directory exists, and holds none of the run's files unless ``--truncate``."""
         self.directory.mkdir(parents=True, exist_ok=True)
         names = [f"{k}.{self.format}" for k in plan.order] if self.format != "sql" else ["data.sql"]
         existing = [str(self.directory / n) for n in names if (self.directory / n).exists()]
         if existing and not options.truncate:
             raise TargetNotEmptyError(f"{', '.join(existing)} already exist; pass --truncate to "
                                       "overwrite them")
-        texts = {key: pd.DataFrame({c.name: to_text(c, frames[key][c.name])
-                                    for c in written_columns(schema.table(key), frames[key])})
-                 for key in plan.order}
-        if self.format == "sql":
-            tmp = self.directory / "data.sql.tmp"
-            tmp.write_text(_script(schema, plan, texts), encoding="utf-8")
-            tmp.replace(self.directory / "data.sql")
-        for key in plan.order:
-            if self.format != "sql":
-                tmp = self.directory / f"{key}.{self.format}.tmp"
-                if self.format == "csv":
-                    texts[key].to_csv(tmp, index=False)
-                else:
-                    texts[key].to_parquet(tmp, index=False)
-                tmp.replace(self.directory / f"{key}.{self.format}")
-            if progress:
-                progress(key, len(frames[key]))
-        return WriteReport({k: len(frames[k]) for k in plan.order}, time.perf_counter() - start)
+
+
+def _texts(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns a file holds, as text (see :func:`to_text`)."""
+    return pd.DataFrame({c.name: to_text(c, frame[c.name]) for c in written_columns(table, frame)})
 
 
 def _script(schema: Schema, plan: Plan, texts: Mapping[str, pd.DataFrame]) -> str:

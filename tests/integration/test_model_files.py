@@ -136,8 +136,8 @@ def test_named_damages(shop_model: Path, tmp_path: Path, capsys: pytest.CaptureF
         "bad epsilon": ({**doc, "params": {**doc["params"], "epsilon": -1}}, arrays, "epsilon -1"),
         "missing array": (doc, _without_arrays(arrays), "is missing"),
         "unknown generator": ({**doc, "tables": {**doc["tables"], "customer": {
-            **doc["tables"]["customer"], "generator": {**doc["tables"]["customer"]["generator"], "kind": "neural"}}}},
-            arrays, "its generator 'neural' is not installed"),
+            **doc["tables"]["customer"], "generator": {**doc["tables"]["customer"]["generator"], "kind": "ctgan"}}}},
+            arrays, "its generator 'ctgan' is not installed"),
     }
     for name, (d, a, needle) in cases.items():
         path = tmp_path / f"{name}.dbsynth"
