@@ -186,9 +186,9 @@ def fit_cmd(
     everywhere = [g for g in generator or [] if "=" not in g]
     if len(everywhere) > 1:
         raise UsageError(f"--generator {everywhere[1]}: give one generator for every table, or TABLE=GENERATOR")
-    model = fit_model(url, schemas=schema, epsilon=epsilon, delta=delta, unit=unit, cap=cap, holdout=holdout,
-                      seed=seed_, engine=everywhere[0] if everywhere else engine, generators=per_table,
-                      device=device)
+    model = show.with_training(err, lambda training: fit_model(
+        url, schemas=schema, epsilon=epsilon, delta=delta, unit=unit, cap=cap, holdout=holdout, seed=seed_,
+        engine=everywhere[0] if everywhere else engine, generators=per_table, device=device, training=training))
     model_io.save(model, output)
     show.fitted(err, model, epsilon, delta, output)
 

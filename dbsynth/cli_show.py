@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -94,15 +95,33 @@ def with_progress(err: Console, out: Console, run: Callable[..., SeedResult], la
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True, disable=quiet or as_json) as bar:
         tasks: dict[str, Any] = {}
+        rows: dict[str, int] = {}
+        started: dict[str, float] = {}
 
         def progress(stage: str, table: str, n: int) -> None:
+            """One line per stage: the rows so far over every table and worker, and rows/s."""
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=None)
-            bar.update(tasks[stage], advance=1, description=f"{stage} {table} ({n:,} rows)")
+                tasks[stage], started[stage] = bar.add_task(stage, total=None), time.perf_counter()
+            rows[stage] = rows.get(stage, 0) + n
+            rate = rows[stage] / max(time.perf_counter() - started[stage], 1e-9)
+            bar.update(tasks[stage], advance=1, description=f"{stage} {table} ({rows[stage]:,} rows, {rate:,.0f}/s)")
 
         result: SeedResult = run(progress=progress, **kwargs)
     seeded(err, out, result, label, quiet=quiet, as_json=as_json)
     return result
+
+
+def with_training(err: Console, fit: Callable[[Callable[[str, int, float, float], None]], Model]) -> Model:
+    """``fit(training)`` with a line on stderr that a neural generator's training updates: the table,
+    the epoch, the loss and, under DP, the ε its steps have spent."""
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("fitting", total=None)
+
+        def training(table: str, epoch: int, loss: float, epsilon: float) -> None:
+            spent = f", ε {epsilon:.3g} spent" if epsilon else ""
+            bar.update(task, description=f"training {table}: epoch {epoch}, loss {loss:.3f}{spent}")
+
+        return fit(training)
 
 
 def fitted(err: Console, model: Model, epsilon: float, delta: float, output: Path) -> None:

@@ -8,8 +8,9 @@ Every stage reads the context and what earlier stages returned; none mutates the
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,7 @@ class FitContext:
     generators: Mapping[str, str] = field(default_factory=dict)  # table → its own engine (--generator TABLE=neural)
     device: str = "cpu"  # where a neural generator trains
     seed: int = 0
+    training: Callable[[str, int, float, float], None] | None = None  # table, epoch, loss, ε so far
 
     def count_sensitivity(self, key: str, child_key: str) -> float:
         """L2 sensitivity of the histogram of ``child_key``-rows per ``key``-row, for one unit.
@@ -355,7 +357,9 @@ def _network(ctx: FitContext, table: Table, nodes: _Nodes, parents: Mapping[str,
     kind = ctx.generators.get(table.key, ctx.engine)
     # exact fits learn the Bayesian network, unless the neural generator is asked for
     engine = BayesNetGenerator if budget is None and kind != "neural" else registry.load("dbsynth.generators", kind)
-    neural: dict[str, Any] = {"device": ctx.device, "seed": ctx.seed} if kind == "neural" else {}
+    neural: dict[str, Any] = {} if kind != "neural" else {
+        "device": ctx.device, "seed": ctx.seed,
+        "progress": None if ctx.training is None else partial(ctx.training, table.key)}
     gen = engine(
         table, units=nodes.units, k=ctx.k, labels=nodes.labels, **neural,
         discretizers=probe.discretizers if budget is None else None, n_public=int(n_rows), gaps=gaps,

@@ -74,7 +74,8 @@ def _check_params(*, epsilon: float, delta: float, cap: int, holdout: float, eng
 def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFAULT_EPSILON,
         delta: float = DEFAULT_DELTA, unit: str | None = None, cap: int = DEFAULT_CAP, k: int = 2,
         seed: int = 0, holdout: float = 0.0, engine: str = DEFAULT_ENGINE, progress: Progress | None = None,
-        generators: Mapping[str, str] | None = None, device: str = "cpu") -> Model:
+        generators: Mapping[str, str] | None = None, device: str = "cpu",
+        training: Callable[[str, int, float, float], None] | None = None) -> Model:
     """Learn a model of the database at ``url``.
 
     With a finite ``epsilon`` (the default, :data:`DEFAULT_EPSILON`) every statistic about a private
@@ -111,7 +112,7 @@ def fit(url: str, *, schemas: Sequence[str] | None = None, epsilon: float = DEFA
     accountant = Accountant(epsilon, delta, thresholds=sum(
         thresholdable(schema.table(key), c) for key in delta_of for c in learnable[key]))
     ctx = FitContext(schema, the_plan, frames, _children(schema, the_plan), delta_of, accountant, cap, k, choice_rng,
-                     owned, engine, per_table, device, seed)
+                     owned, engine, per_table, device, seed, training)
     rows_of = _row_counts(frames, delta_of, ROWS_SHARE * accountant.total_rho, accountant, unit)
     profiles = _profiles(ctx, learnable, rows_of)
     rho_of = _table_shares(ctx, profiles)

@@ -55,6 +55,7 @@ DP_EPOCHS = 10
 BATCH = 256
 CLIP = 1.0  # C: a person's clipped gradient norm in a batch
 LR = 1e-2
+VALIDATE = 5_000  # rows from which an exact fit holds a tenth out to stop on
 Progress = Callable[[int, float, float], None]  # epoch, loss, ε spent so far
 
 
@@ -85,9 +86,10 @@ class NeuralNet(BayesNet):
 
     def sample(self, n: int, rng: np.random.Generator, evidence: dict[str, np.ndarray] | None = None,
                allowed: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-        """Forward-sample ``n`` rows as :meth:`BayesNet.sample` does: rows whose nodes so far agree
-        share one distribution for the next node (computed once) and are drawn from it stratified
-        (see ``bayesnet._draw``), so a small table gets its categories in their learned proportions."""
+        """Forward-sample ``n`` rows as :meth:`BayesNet.sample` does. Rows whose nodes so far agree
+        share one distribution for the next node (computed once) and are drawn from it stratified (see
+        ``bayesnet._draw``): a small table gets its categories in their learned proportions (Chinook
+        at ε = ∞: 0.81 → 0.85 against independent draws)."""
         offsets = self.offsets()
         width = 1 + sum(node.cardinality for node in self.nodes)
         out: dict[str, np.ndarray] = {}
@@ -202,7 +204,10 @@ class NeuralGenerator(BayesNetGenerator):
     def _learn(self, codes: dict[str, np.ndarray], cards: dict[str, int], budget: TableBudget | None,
                not_null: frozenset[str]) -> BayesNet:
         torch = _torch()
-        names = [*self.context, *(c for c in self.units if c not in self.context)]
+        # context first; then the children counts, drawn stratified while rows still share a
+        # distribution (Pagila's 2 stores of 500 with customers); then the columns
+        names = [*self.context, *(c for c in self.units if c.startswith("#")),
+                 *(c for c in self.units if not c.startswith("#") and c not in self.context)]
         card = [cards[n] for n in names]
         n = len(codes[names[0]]) if names else 0
         if n == 0 or len(names) == len(self.context):
@@ -234,10 +239,13 @@ class NeuralGenerator(BayesNetGenerator):
         return sum(torch.nn.functional.cross_entropy(lg, y[:, i]) for i, lg in enumerate(logits))
 
     def _train_exact(self, torch: Any, module: Any, x: Any, y: Any, gen: Any) -> list[list[np.ndarray]]:
-        """Adam until the loss on a tenth of the rows held out stops falling (``PATIENCE`` steps)."""
+        """Adam until the loss on a tenth of the rows held out stops falling (``PATIENCE`` steps); a
+        table under ``VALIDATE`` rows trains on all of them until its own loss stops falling: a held-out
+        tenth of 500 stores may hold neither of the 2 with customers, and stopping on it drove their
+        share towards none."""
         n = x.shape[0]
         perm = torch.randperm(n, generator=gen)
-        cut = max(1, n // 10) if n >= 20 else 0
+        cut = n // 10 if n >= VALIDATE else 0
         val, train = perm[:cut], perm[cut:]
         opt = torch.optim.Adam(module.parameters(), lr=LR)
         best, best_state, waited = math.inf, None, 0
@@ -253,7 +261,7 @@ class NeuralGenerator(BayesNetGenerator):
                 opt.step()
             module.eval()
             with torch.no_grad():
-                score = float(self._loss(torch, module, x[val], y[val])) if cut else float(loss)
+                score = float(self._loss(torch, module, x[val] if cut else x, y[val] if cut else y))
             if self.progress:
                 self.progress(epoch + 1, score, 0.0)
             if score < best - 1e-4:
