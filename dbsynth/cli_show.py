@@ -162,7 +162,10 @@ def ledger(out: Console, model: Model, *, as_json: bool) -> None:
     for col in ("table", "release", "mechanism", "ρ", "δ", "sensitivity", "noise scale"):
         tbl.add_column(col)
     for e in acc.entries:
-        tbl.add_row(e.table, e.component, e.mechanism, f"{e.rho:.3g}", f"{e.delta:.2g}" if e.delta else "",
+        # a DP-SGD release: its sampling, its steps and its own ε beside the ρ it took at the conversion order
+        how = e.mechanism if not e.rdp else (f"{e.mechanism}: a person sampled at {e.sample_rate:.3g}, {e.steps} "
+                                            f"steps, ε {e.epsilon:.3g} alone")
+        tbl.add_row(e.table, e.component, how, f"{e.rho:.3g}", f"{e.delta:.2g}" if e.delta else "",
                     f"{e.sensitivity:g}", f"{e.scale:.3g}")
     out.print(tbl)
     out.print(f"spent: ρ = {acc.spent_rho:.4g} of {acc.total_rho:.4g} → ε = {acc.spent_epsilon:.4g} "
