@@ -61,6 +61,8 @@ def to_pgmpy(model: Model, table: str) -> Any:
     if table not in model.tables:
         raise UsageError(f"no learned table {table!r}; the model has {', '.join(model.tables)}")
     gen = model.tables[table].generator
+    if gen.kind == "neural":
+        raise UsageError(f"{table}: learned by the neural generator, which has no probability tables to export")
     if not gen.net.nodes:
         raise UsageError(f"{table}: nothing was learned (no column is modelled by a network)")
     discretizers = {**gen.context, **gen.discretizers}

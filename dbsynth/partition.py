@@ -29,7 +29,9 @@ Executors: in-process for one worker, a dask.distributed cluster otherwise (a ``
 worker processes on one machine, or ``scheduler=`` an existing one); Dask rather than a process pool
 of our own because users who outgrow one machine already run it, and the same code then runs there.
 At most twice as many partitions as workers are in flight, so memory stays bounded by the
-partitions, not by ``--scale``.
+partitions, not by ``--scale``. Workers have no connection to the target: a CHECK only the target can
+evaluate (see :mod:`dbsynth.rules.database`) is not redrawn for on them; the target checks it as the
+rows arrive, and a row that breaks it fails the run, which leaves the target as it was.
 """
 
 from __future__ import annotations
