@@ -150,6 +150,31 @@ def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
     return None if best is None else best[1]
 
 
+def read_by(model: Model, inside: set[str], config: Config) -> dict[str, set[str]] | None:
+    """The columns of each table outside the partitions that the partitions read: every key and FK
+    column (parents are found, paths followed through them), the parent columns a partitioned table
+    takes as context or copies; None (every column) when user rules could read any parent column.
+    Pagila ×100 at ε = 1 holds 188 MB of reference rows whole, 27 MB of these."""
+    if config.rules:
+        return None
+    schema = model.schema
+    out = {t.key: {c for fk in t.foreign_keys for c in fk.columns} for t in schema.tables}
+    for t in schema.tables:
+        for fk in t.foreign_keys:
+            if fk.referred in out:
+                out[fk.referred] |= set(fk.referred_columns)
+    for key in inside:
+        tm = model.tables[key]
+        primary = next((fk.referred for fk in schema.table(key).foreign_keys if fk_id(key, fk) == tm.primary), None)
+        if primary is not None and primary in out:
+            gap_of = dict(model.tables[primary].gaps)  # a context date held as a gap reads its earlier date
+            out[primary] |= {c for _, pcol in tm.context for c in (pcol, gap_of.get(pcol)) if c is not None}
+        for e in tm.equalities:
+            if e.parent in out:
+                out[e.parent].add(e.parent_column)
+    return out
+
+
 def subplan(plan: Plan, keep: set[str]) -> Plan:
     """``plan`` restricted to the tables in ``keep``."""
     return Plan(tuple(k for k in plan.order if k in keep),
@@ -270,7 +295,10 @@ class PartitionedRun:
                          config=self.config, checker=self.checker, progress=self.progress)
         self._merge(first.reports)
         yield from first.frames.items()
-        reference = {k: Generated(f, dict(first.counts.get(k, {}))) for k, f in first.frames.items()}
+        keep = read_by(self.model, inside, self.config)
+        reference = {k: Generated(f if keep is None else f[[c for c in f.columns if c in keep[k]]],
+                                  dict(first.counts.get(k, {}))) for k, f in first.frames.items()}
+        del first  # written: what the partitions read of it is all that stays, here and in every worker
         root = schema.table(cut.root)
         sizing = self.source.size(root, reference, table_rng(self.seed, cut.root + "#partitions"))
         job = Job(schema, subplan(plan, inside), self.source, cut, sizing, reference, self.seed, self.config)
