@@ -4,6 +4,7 @@ generator (``--generator neural``) beside the Bayesian network at ε ∈ {5, ∞
 the largest table that has at least four numeric columns and the time its network took to train.
 
     python benchmarks/privacy_utility.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--no-neural]
+                                         [--device cuda]
 
 The privacy unit is a customer (what ``dbsynth fit`` proposes for both): private are the customers
 and what they did (rentals and payments; invoices and their lines), the rest is reference data.
@@ -46,6 +47,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--no-neural", action="store_true", help="the Bayesian network only")
+    ap.add_argument("--device", default="cpu", help="where the neural generator trains: cpu or cuda")
     args = ap.parse_args()
     rows, notes = [], []
     with scratch(args.url) as dbs:
@@ -62,7 +64,8 @@ def main() -> None:
                     now = time.perf_counter()
                     seconds[table], clock[0] = now - clock[0], now
 
-                model = dbsynth.fit(src, epsilon=eps, unit="customer", seed=1, engine=engine, progress=tick)
+                model = dbsynth.fit(src, epsilon=eps, unit="customer", seed=1, engine=engine, progress=tick,
+                                    device=args.device)
                 tgt = dbs.empty(name)
                 dbsynth.write_model(model, tgt, seed=2)
                 rep = report_databases(src, tgt)
