@@ -19,7 +19,7 @@ pytest.importorskip("torch")
 pytest.importorskip("opacus")
 
 
-@pytest.mark.parametrize(("dataset", "epsilon"), [("chinook", math.inf), ("chinook", 5.0), ("pagila", 5.0)])
+@pytest.mark.parametrize(("dataset", "epsilon"), [("chinook", math.inf), ("pagila", 5.0)])
 def test_neural_rows_pass_every_constraint(source_databases: dict[str, str], pg_database: Callable[..., str],
                                            tmp_path: Path, dataset: str, epsilon: float) -> None:
     model = dbsynth.fit(source_databases[dataset], epsilon=epsilon, engine="neural")
@@ -49,9 +49,9 @@ def test_a_neural_model_file_gives_back_the_same_rows(source_databases: dict[str
 def test_the_cli_picks_the_generator_per_table_and_refuses_a_missing_device(source_databases: dict[str, str],
                                                                             tmp_path: Path) -> None:
     out = tmp_path / "m.dbsynth"
-    res = run("fit", source_databases["chinook"], "-o", str(out), "--epsilon", "inf", "--generator", "track=neural")
+    res = run("fit", source_databases["chinook"], "-o", str(out), "--epsilon", "inf", "--generator", "genre=neural")
     assert res.returncode == 0, res.stderr
-    assert dbsynth.load(str(out)).tables["track"].generator.kind == "neural"
+    assert dbsynth.load(str(out)).tables["genre"].generator.kind == "neural"
     import torch
 
     if not torch.cuda.is_available():
