@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pymysql
 import pytest
@@ -239,3 +240,13 @@ def unit_for(url: str, schemas: list[str] | None = None) -> str | None:
         return None
     return max(ins.plan.order, key=lambda key: (len(private_tables(ins.schema, ins.plan, key)),
                                                 -ins.plan.order.index(key)))
+
+
+def dependent_codes(n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Codes of three nodes for the generators' unit tests: ``b`` follows ``a`` (b = a, or a + 1 one
+    time in ten); ``c`` is independent noise."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 4, n)
+    b = np.where(rng.random(n) < 0.9, a, (a + 1) % 4)
+    c = rng.integers(0, 3, n)
+    return {"a": a, "b": b, "c": c}, {"a": 4, "b": 4, "c": 3}

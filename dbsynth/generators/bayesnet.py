@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -152,6 +152,7 @@ class BayesNetGenerator(TableGenerator):
     """
 
     kind = "bayesnet"
+    net_type: ClassVar[type[BayesNet]] = BayesNet  # what the model file's "net" is read as
 
     def __init__(self, table: Table, *, units: Mapping[str, str | None],
                  context: Mapping[str, Discretizer] | None = None, k: int = 2,
@@ -286,4 +287,4 @@ class BayesNetGenerator(TableGenerator):
         return cls(table, units=data["units"], k=data["k"],
                    context={n: Discretizer.from_json(d) for n, d in data["context"].items()},
                    discretizers={n: Discretizer.from_json(d) for n, d in data["discretizers"].items()},
-                   net=BayesNet.from_json(data["net"], arrays))
+                   net=cls.net_type.from_json(data["net"], arrays))

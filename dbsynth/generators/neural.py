@@ -41,7 +41,6 @@ import numpy as np
 
 from dbsynth.errors import DbsynthError, UsageError
 from dbsynth.generators.bayesnet import BayesNet, BayesNetGenerator, _draw, _restrict
-from dbsynth.generators.discretize import Discretizer
 from dbsynth.generators.structure import Node
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.schema.model import Table
@@ -188,18 +187,12 @@ class NeuralGenerator(BayesNetGenerator):
     network (see the module docstring)."""
 
     kind = "neural"
+    net_type = NeuralNet
 
     def __init__(self, table: Table, *, device: str = "cpu", seed: int = 0, progress: Progress | None = None,
                  **kwargs: Any) -> None:
         super().__init__(table, **kwargs)
         self.device, self.seed, self.progress = device, seed, progress
-
-    @classmethod
-    def from_json(cls, table: Table, data: dict[str, Any], arrays: dict[str, np.ndarray]) -> NeuralGenerator:
-        return cls(table, units=data["units"], k=data["k"],
-                   context={n: Discretizer.from_json(d) for n, d in data["context"].items()},
-                   discretizers={n: Discretizer.from_json(d) for n, d in data["discretizers"].items()},
-                   net=NeuralNet.from_json(data["net"], arrays))
 
     def _learn(self, codes: dict[str, np.ndarray], cards: dict[str, int], budget: TableBudget | None,
                not_null: frozenset[str]) -> BayesNet:

@@ -9,19 +9,11 @@ import pytest
 from dbsynth.generators.marginal import mst_net
 from dbsynth.privacy.accountant import Accountant
 from dbsynth.privacy.budget import TableBudget
-
-
-def _codes(n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """``b`` follows ``a`` (b = a, or a + 1 one time in ten); ``c`` is independent noise."""
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 4, n)
-    b = np.where(rng.random(n) < 0.9, a, (a + 1) % 4)
-    c = rng.integers(0, 3, n)
-    return {"a": a, "b": b, "c": c}, {"a": 4, "b": 4, "c": 3}
+from tests.conftest import dependent_codes
 
 
 def test_the_exact_tree_links_the_dependent_pair_and_its_cpt_is_the_data_conditional() -> None:
-    codes, cards = _codes(20_000)
+    codes, cards = dependent_codes(20_000)
     net = mst_net(codes, cards)
     parents = {nd.name: nd.parents for nd in net.nodes}
     assert parents["b"] == ("a",) or parents["a"] == ("b",)
@@ -34,7 +26,7 @@ def test_the_exact_tree_links_the_dependent_pair_and_its_cpt_is_the_data_conditi
 
 
 def test_a_dp_tree_spends_what_the_table_was_given_and_its_draws_keep_the_dependency() -> None:
-    codes, cards = _codes(5_000, seed=1)
+    codes, cards = dependent_codes(5_000, seed=1)
     acc = Accountant(5.0, 1e-6)
     budget = TableBudget(acc, "t", 0.05, dict.fromkeys(codes, 1.0), np.random.default_rng(1))
     budget.use(["structure", "cpt"])
@@ -59,7 +51,7 @@ def test_context_nodes_are_roots_and_the_draw_follows_the_evidence() -> None:
 
 
 def test_a_not_null_column_never_draws_its_null_state() -> None:
-    codes, cards = _codes(2_000, seed=5)
+    codes, cards = dependent_codes(2_000, seed=5)
     codes["c"][:50] = 3  # a NULL state (the last) in the data
     cards["c"] = 4
     acc = Accountant(1.0, 1e-6)

@@ -16,18 +16,10 @@ from dbsynth.generators.neural import NeuralGenerator, NeuralNet
 from dbsynth.privacy.accountant import ORDERS, Accountant, eps_from_rho
 from dbsynth.privacy.budget import TableBudget
 from dbsynth.schema.model import Table
+from tests.conftest import dependent_codes
 
 pytest.importorskip("torch")
 pytest.importorskip("opacus")
-
-
-def _codes(n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """``b`` follows ``a`` (b = a, or a + 1 one time in ten); ``c`` is independent noise."""
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 4, n)
-    b = np.where(rng.random(n) < 0.9, a, (a + 1) % 4)
-    c = rng.integers(0, 3, n)
-    return {"a": a, "b": b, "c": c}, {"a": 4, "b": 4, "c": 3}
 
 
 def _generator(units: list[str], seed: int = 0) -> NeuralGenerator:
@@ -35,7 +27,7 @@ def _generator(units: list[str], seed: int = 0) -> NeuralGenerator:
 
 
 def test_an_exact_fit_learns_the_dependency_and_a_seed_fixes_it() -> None:
-    codes, cards = _codes(4_000)
+    codes, cards = dependent_codes(4_000)
     nets = [_generator(list(codes), seed=7)._learn(codes, cards, None, frozenset()) for _ in range(2)]
     assert isinstance(nets[0], NeuralNet) and isinstance(nets[1], NeuralNet)
     assert all(np.array_equal(w, v) for k in nets[0].weights for w, v in zip(nets[0].weights[k], nets[1].weights[k],
@@ -62,7 +54,7 @@ def test_dp_sgd_spends_what_opacus_accounts_for_its_steps() -> None:
     from opacus.accountants import RDPAccountant
     from opacus.accountants.analysis.rdp import compute_rdp
 
-    codes, cards = _codes(3_000, seed=1)
+    codes, cards = dependent_codes(3_000, seed=1)
     acc = Accountant(5.0, 1e-6)
     rows_per_person = 3.0
     budget = TableBudget(acc, "t", 0.05, dict.fromkeys(codes, rows_per_person), np.random.default_rng(1))
