@@ -227,6 +227,9 @@ def _cut(model: Model, source: TableSource, *, scale: float, rows: Mapping[str, 
     resolved = {model.schema.resolve(name): n for name, n in (rows or {}).items()}
     found = choose(model, scale, resolved, config)
     if found is None or not isinstance(source, LearnedSource):
+        if workers > 1 or scheduler:
+            log.warning("the run is generated whole in this process (too small to cut into partitions, or "
+                        "no table can root them: see dbsynth.partition); --workers and --scheduler are unused")
         return None
     log.info("partitioned by %s: %d partitions of %s and %s", found.root, found.parts, found.root,
              ", ".join(found.tables[1:]) or "nothing below it")
