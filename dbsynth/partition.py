@@ -36,6 +36,9 @@ rows arrive, and a row that breaks it fails the run, which leaves the target as 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import logging
 import math
 import uuid
@@ -239,6 +242,14 @@ def _add(values: pd.Series, by: int) -> pd.Series:
     return out
 
 
+def _give_back() -> None:
+    """Hand freed memory back to the system (glibc keeps it otherwise), so the workers that start next
+    do not add to a peak the reference tables left behind."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _partitions(job: Job, workers: int, scheduler: str | None, checker: DatabaseChecker | None
                 ) -> Iterator[Synthesis]:
     """Every partition's rows, in partition order, from this process or from Dask."""
@@ -299,6 +310,7 @@ class PartitionedRun:
         reference = {k: Generated(f if keep is None else f[[c for c in f.columns if c in keep[k]]],
                                   dict(first.counts.get(k, {}))) for k, f in first.frames.items()}
         del first  # written: what the partitions read of it is all that stays, here and in every worker
+        _give_back()
         root = schema.table(cut.root)
         sizing = self.source.size(root, reference, table_rng(self.seed, cut.root + "#partitions"))
         job = Job(schema, subplan(plan, inside), self.source, cut, sizing, reference, self.seed, self.config)
