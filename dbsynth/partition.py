@@ -21,9 +21,10 @@ holds the most source rows, among those whose closure can be cut:
 - no scenario (settling one moves rows across a whole table) and no ``--rows`` below the root.
 
 Runs that cannot be cut, or that fit in one partition, are generated whole, as before. Pagila's
-root is ``film`` (film, its actors and categories, inventory, rentals, payments: 44,136 of the
-source's 46,282 rows that partitions can hold); the tables outside the closure (customers,
-addresses, staff …) stay in memory whole, each partition reads them.
+root at ε = ∞ is ``film`` (film, its actors and categories, inventory, rentals, payments: 45,503 of the
+model's 49,636 rows); the tables outside the closure (customers,
+addresses, staff …) are generated whole first, each partition reads them. At ε = 1 it is ``customer``,
+the privacy unit, whose rentals and payments its count nodes size (they are not sized by films).
 
 Executors: in-process for one worker, a dask.distributed cluster otherwise (a ``LocalCluster`` of
 worker processes on one machine, or ``scheduler=`` an existing one); Dask rather than a process pool
@@ -54,7 +55,7 @@ from dbsynth.errors import UsageError
 from dbsynth.generators.learned import LearnedSource, Sizing
 from dbsynth.graph import Plan
 from dbsynth.model import Model
-from dbsynth.relational import fk_id
+from dbsynth.relational import fk_named
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema.model import Schema
@@ -132,9 +133,7 @@ def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
     schema, plan = model.schema, model.plan
     aggregates = [(k, a.child) for k, tm in model.tables.items() for a in tm.aggregates] + \
         [(r.table, r.child) for r in config.aggregates if r.child]
-    sized_by = {k: None if k == model.unit else
-                next((fk.referred for fk in schema.table(k).foreign_keys if fk_id(k, fk) == tm.primary), None)
-                for k, tm in model.tables.items()}
+    sized_by = {k: None if k == model.unit else _primary_parent(model, k) for k in model.tables}
     best: tuple[int, Partitioning] | None = None
     for key in plan.order:
         parts = math.ceil(rows.get(key, round(model.tables[key].rows * scale)) / size)
@@ -153,6 +152,12 @@ def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
     return None if best is None else best[1]
 
 
+def _primary_parent(model: Model, key: str) -> str | None:
+    """The table ``key``'s primary FK points at (its network's context, its count node's parent)."""
+    fk = fk_named(model.schema.table(key), model.tables[key].primary)
+    return None if fk is None else fk.referred
+
+
 def read_by(model: Model, inside: set[str], config: Config) -> dict[str, set[str]] | None:
     """The columns of each table outside the partitions that the partitions read: every key and FK
     column (parents are found, paths followed through them), the parent columns a partitioned table
@@ -168,7 +173,7 @@ def read_by(model: Model, inside: set[str], config: Config) -> dict[str, set[str
                 out[fk.referred] |= set(fk.referred_columns)
     for key in inside:
         tm = model.tables[key]
-        primary = next((fk.referred for fk in schema.table(key).foreign_keys if fk_id(key, fk) == tm.primary), None)
+        primary = _primary_parent(model, key)
         if primary is not None and primary in out:
             gap_of = dict(model.tables[primary].gaps)  # a context date held as a gap reads its earlier date
             out[primary] |= {c for _, pcol in tm.context for c in (pcol, gap_of.get(pcol)) if c is not None}
@@ -214,10 +219,10 @@ def _shifted(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], off
     """A partition's rows with its sequence keys (and the FKs to them) moved past ``offsets``, which
     then move past this partition's keys."""
     out = {}
+    seqs = {key: sequence_key(schema.table(key)) for key in plan.order}
     for key in plan.order:
-        table, frame = schema.table(key), frames[key]
+        table, frame, seq = schema.table(key), frames[key], seqs[key]
         moves = {}
-        seq = sequence_key(table)
         if seq is not None:
             moves[seq] = offsets.get(key, 0)
         for fk in table.foreign_keys:
@@ -225,8 +230,7 @@ def _shifted(schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], off
                 moves[fk.columns[0]] = offsets.get(fk.referred, 0)
         changed = {c: _add(frame[c], by) for c, by in moves.items() if by and c in frame.columns}
         out[key] = frame.assign(**changed) if changed else frame
-    for key in plan.order:
-        seq = sequence_key(schema.table(key))
+    for key, seq in seqs.items():
         if seq is not None and len(frames[key]):
             offsets[key] = offsets.get(key, 0) + int(pd.to_numeric(frames[key][seq]).max())
     return out
@@ -252,7 +256,8 @@ def _give_back() -> None:
 
 def _partitions(job: Job, workers: int, scheduler: str | None, checker: DatabaseChecker | None
                 ) -> Iterator[Synthesis]:
-    """Every partition's rows, in partition order, from this process or from Dask."""
+    """Every partition's rows, in partition order, from this process (``checker`` evaluating the
+    CHECKs only the target can) or from Dask (whose workers have no connection to the target)."""
     parts = job.partitioning.parts
     if scheduler is None and workers <= 1:
         for part in range(parts):
@@ -315,8 +320,7 @@ class PartitionedRun:
         sizing = self.source.size(root, reference, table_rng(self.seed, cut.root + "#partitions"))
         job = Job(schema, subplan(plan, inside), self.source, cut, sizing, reference, self.seed, self.config)
         offsets: dict[str, int] = {}
-        checker = self.checker if self.scheduler is None and self.workers <= 1 else None
-        for part in _partitions(job, self.workers, self.scheduler, checker):
+        for part in _partitions(job, self.workers, self.scheduler, self.checker):
             self._merge(part.reports)
             for key, frame in _shifted(schema, job.plan, part.frames, offsets).items():
                 if self.progress:

@@ -32,7 +32,7 @@ from dbsynth.rules.enforce import EnforceReport
 from dbsynth.scenarios import Scenario
 from dbsynth.schema import Schema, reflect
 from dbsynth.schema.read import read_table
-from dbsynth.sinks.base import Sink, WriteOptions, physical
+from dbsynth.sinks.base import Sink, WriteOptions, gather, physical
 from dbsynth.sinks.files import check_format
 from dbsynth.synthesis import SchemaSource, Synthesis, TableSource, generate, resolve_rows
 
@@ -321,10 +321,7 @@ def synthesize(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | No
         return generate(model.schema, model.plan, source, seed=seed, config=config, checker=checker,
                         progress=progress)
     cut.checker, cut.progress = checker, progress
-    parts: dict[str, list[pd.DataFrame]] = {}
-    for key, frame in cut:
-        parts.setdefault(key, []).append(frame)
-    return Synthesis({k: pd.concat(parts[k], ignore_index=True) for k in model.plan.order}, cut.reports)
+    return Synthesis(gather(cut, model.plan.order), cut.reports)
 
 
 def sample(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None, seed: int = 0,

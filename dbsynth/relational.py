@@ -164,6 +164,11 @@ def fk_id(table: str, fk: ForeignKey) -> str:
     return f"{table}({', '.join(fk.columns)})"
 
 
+def fk_named(table: Table, name: str | None) -> ForeignKey | None:
+    """The FK of ``table`` whose :func:`fk_id` is ``name`` (a table model's primary FK), if any."""
+    return next((fk for fk in table.foreign_keys if fk_id(table.key, fk) == name), None) if name else None
+
+
 def parent_positions(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey) -> np.ndarray:
     """Each ``child`` row's parent row position in ``parent`` through ``fk``: -1 where the FK is NULL,
     -2 where no parent row has its key. The one child→parent join every stage builds on (learning's

@@ -30,6 +30,7 @@ from dbsynth.relational import (
     distinct_indices,
     fill_self_reference,
     fk_id,
+    fk_named,
     forest_assignment,
     linked_groups,
 )
@@ -119,7 +120,7 @@ class LearnedSource:
         key, wanted = table.key, self.rows.get(table.key)
         if wanted is None and key == self.model.unit:  # the people: as many as released, whatever their parents
             wanted = round(tm.rows * self.scale)
-        primary = {fk_id(key, fk): fk for fk in table.foreign_keys}.get(tm.primary) if tm.primary else None
+        primary = fk_named(table, tm.primary)
         # under a scenario a table that references a conditioned one is sized by it: each invoice over
         # 20 gets the lines it drew, not a share of the lines its tracks drew
         wheres = {w.table for w in self.scenario.wheres}
@@ -243,7 +244,7 @@ class LearnedSource:
         size_rng, net_rng, own_rng, fk_rng, fix_rng = rng.spawn(5)
         n, parent_idx, sizing = self._size(table, tm, done, size_rng)
         fixed = {fk_id(key, sizing): parent_idx} if sizing is not None and parent_idx is not None else {}
-        primary = {fk_id(key, fk): fk for fk in table.foreign_keys}.get(tm.primary) if tm.primary else None
+        primary = fk_named(table, tm.primary)
         if primary is not None and tm.primary not in fixed and tm.context:  # sized by a scenario's table
             counts = done[primary.referred].counts.get(tm.primary or "")
             fixed[tm.primary or ""] = degree_assignment(

@@ -18,7 +18,7 @@ from dbsynth.copy_text import to_text
 from dbsynth.graph import Plan
 from dbsynth.schema.model import Column, Composite, Schema, Table, TypeKind
 
-__all__ = ["Sink", "WriteOptions", "WriteReport", "physical", "written_columns"]
+__all__ = ["Sink", "WriteOptions", "WriteReport", "gather", "physical", "written_columns"]
 
 Progress = Callable[[str, int], None]
 
@@ -94,8 +94,12 @@ class Sink(ABC):
                       options: WriteOptions, progress: Progress | None = None) -> WriteReport:
         """Rows that arrive as batches, several per table and in any order (a partitioned run, see
         :mod:`dbsynth.partition`): gathered per table and written whole, unless the sink streams."""
-        parts: dict[str, list[pd.DataFrame]] = {}
-        for key, frame in batches:
-            parts.setdefault(key, []).append(frame)
-        frames = {k: pd.concat(parts[k], ignore_index=True) for k in plan.order if k in parts}
-        return self.write(schema, plan, frames, options=options, progress=progress)
+        return self.write(schema, plan, gather(batches, plan.order), options=options, progress=progress)
+
+
+def gather(batches: Iterable[tuple[str, pd.DataFrame]], order: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """Each table's batches as one frame, in ``order`` (tables without a batch left out)."""
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for key, frame in batches:
+        parts.setdefault(key, []).append(frame)
+    return {k: pd.concat(parts[k], ignore_index=True) for k in order if k in parts}
