@@ -4,7 +4,9 @@
 - ``dbsynth generate pagila.dbsynth --scale 100`` (≈ 5M rows) into an empty PostgreSQL copy of its
   schema with ``--workers 1`` and ``--workers 2``: rows/s, and the peak resident memory of the run
   (every process of it summed: the CLI and its Dask workers, sampled every 50 ms) and of its largest
-  process; every constraint validated by the target at the end of each run.
+  process; every constraint validated by the target at the end of each run. The summed RSS counts
+  the pages the processes share (Python, numpy's and pandas' libraries) once per process; the summed
+  proportional set size (PSS) counts them once, and is what the run takes from the machine.
 
     python benchmarks/scale.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--scale 100]
 """
@@ -27,18 +29,21 @@ import dbsynth
 
 
 def peak_rss(proc: subprocess.Popen[bytes], every: float = 0.05) -> tuple[list[int], threading.Thread]:
-    """Samples the summed and the largest RSS of ``proc``'s process tree until it ends."""
-    peaks = [0, 0]
+    """Samples the summed and the largest RSS of ``proc``'s process tree, and its summed PSS, until it
+    ends."""
+    peaks = [0, 0, 0]
 
     def watch() -> None:
         root = psutil.Process(proc.pid)
         while proc.poll() is None:
             try:
                 tree = [root, *root.children(recursive=True)]
-                rss = [p.memory_info().rss for p in tree]
+                info = [p.memory_full_info() for p in tree]
             except psutil.Error:
                 continue
+            rss = [i.rss for i in info]
             peaks[0], peaks[1] = max(peaks[0], sum(rss)), max(peaks[1], max(rss))
+            peaks[2] = max(peaks[2], sum(i.pss for i in info))
             time.sleep(every)
 
     thread = threading.Thread(target=watch, daemon=True)
@@ -78,7 +83,8 @@ def main() -> None:
             print(f"--scale {args.scale:g} --workers {workers}: {total:,} rows in {wall:.1f} s = {total / wall:,.0f} "
                   f"rows/s end to end (generating {run['generate_seconds']:.1f} s, writing "
                   f"{run['write_seconds']:.1f} s); "
-                  f"peak RSS {peaks[0] / 2**20:,.0f} MB all processes, {peaks[1] / 2**20:,.0f} MB the largest")
+                  f"peak RSS {peaks[0] / 2**20:,.0f} MB all processes, {peaks[1] / 2**20:,.0f} MB the largest; "
+                  f"peak PSS {peaks[2] / 2**20:,.0f} MB all processes")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from dbsynth.learn import fit as fit_model
 from dbsynth.pipeline import (
     SeedResult,
     check_drift,
+    expected_rows,
     inspect_database,
     privacy_databases,
     report_databases,
@@ -255,6 +256,7 @@ def generate_cmd(
     model = model_io.load(model_path)
     show.with_progress(err, out, lambda **kw: write_model(model, target, **kw),
                    str(to_dir) if to_dir else (target or "").split("@")[-1],
+                   expected=expected_rows(model, scale=scale, rows=per_table),
                    scale=scale, rows=per_table, seed=seed_, truncate=truncate, create_schema=create_schema,
                    to_dir=to_dir, format=format_, locale=locale, names=names, config=load_config(config),
                    lock_timeout=lock_timeout, quiet=quiet, as_json=as_json, where=where or [], boost=boost or [],

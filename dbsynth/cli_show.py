@@ -8,16 +8,18 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
 from dbsynth.model import Model
 from dbsynth.pipeline import Inspection, SeedResult
-from dbsynth.report.fidelity import FidelityReport
-from dbsynth.report.privacy import TablePrivacy
+
+if TYPE_CHECKING:
+    from dbsynth.report.fidelity import FidelityReport
+    from dbsynth.report.privacy import TablePrivacy
 
 __all__ = ["demo", "fitted", "inspection", "ledger", "report", "seeded", "with_progress"]
 
@@ -90,10 +92,11 @@ def seeded(err: Console, out: Console, result: SeedResult, target: str, *, quiet
 
 
 def with_progress(err: Console, out: Console, run: Callable[..., SeedResult], label: str, *, quiet: bool = False,
-                  as_json: bool = False, **kwargs: Any) -> SeedResult:
-    """``run(progress=…, **kwargs)`` under a progress bar per stage, then its summary."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True, disable=quiet or as_json) as bar:
+                  as_json: bool = False, expected: int | None = None, **kwargs: Any) -> SeedResult:
+    """``run(progress=…, **kwargs)`` under a progress bar per stage, then its summary; with the
+    ``expected`` number of rows the bars show how much is done and the time left."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True, disable=quiet or as_json) as bar:
         tasks: dict[str, Any] = {}
         rows: dict[str, int] = {}
         started: dict[str, float] = {}
@@ -101,10 +104,12 @@ def with_progress(err: Console, out: Console, run: Callable[..., SeedResult], la
         def progress(stage: str, table: str, n: int) -> None:
             """One line per stage: the rows so far over every table and worker, and rows/s."""
             if stage not in tasks:
-                tasks[stage], started[stage] = bar.add_task(stage, total=None), time.perf_counter()
+                tasks[stage], started[stage] = bar.add_task(stage, total=expected), time.perf_counter()
             rows[stage] = rows.get(stage, 0) + n
             rate = rows[stage] / max(time.perf_counter() - started[stage], 1e-9)
-            bar.update(tasks[stage], advance=1, description=f"{stage} {table} ({rows[stage]:,} rows, {rate:,.0f}/s)")
+            total = None if expected is None else max(expected, rows[stage])  # the sizes are drawn: about expected
+            bar.update(tasks[stage], completed=rows[stage], total=total,
+                       description=f"{stage} {table} ({rows[stage]:,} rows, {rate:,.0f}/s)")
 
         result: SeedResult = run(progress=progress, **kwargs)
     seeded(err, out, result, label, quiet=quiet, as_json=as_json)

@@ -7,7 +7,8 @@ root's sizing, which the coordinator draws once. Sequence keys are numbered from
 shifted by the coordinator, in partition order, past the keys of the partitions before it (the FKs
 that point at them with them), so keys stay unique without workers talking to each other. The rows
 are therefore the same whatever the number of workers, the executor or the write batch size; only
-the number of root rows per partition (:data:`PARTITION_ROOTS`, fixed) decides the cut.
+the number of root rows per partition (those that bring about :data:`PARTITION_ROWS` rows) decides
+the cut.
 
 The root is the table whose closure (itself and every table that references it, transitively)
 holds the most source rows, among those whose closure can be cut:
@@ -33,6 +34,18 @@ At most twice as many partitions as workers are in flight, so memory stays bound
 partitions, not by ``--scale``. Workers have no connection to the target: a CHECK only the target can
 evaluate (see :mod:`dbsynth.rules.database`) is not redrawn for on them; the target checks it as the
 rows arrive, and a row that breaks it fails the run, which leaves the target as it was.
+
+The partitions' rows come back to this process and go out through the run's one connection, not
+through a COPY connection per partition: the run is one transaction, so a failed run leaves the
+target as it was, and connections of their own would commit apart; making them one again takes
+two-phase commit, which PostgreSQL turns off by default (``max_prepared_transactions = 0``). One
+connection is not the limit either: it writes at 0.94× the server ingesting a prepared buffer
+(``benchmarks/seed_speed.py``), and at ×100 the server, not generation, takes most of the run.
+
+Memory: each process holds, of the tables generated before the partitions, only the columns the
+partitions read (see :func:`read_by`), copied out of the whole tables so these can go. Pagila ×100
+at ε = 1 with two workers peaks at 842 MB over its three processes (RSS summed; a worker ≈ 250 MB,
+of which 170 MB is Python, numpy, pandas and dbsynth's modules).
 """
 
 from __future__ import annotations
@@ -52,23 +65,25 @@ import pandas as pd
 
 from dbsynth.config import Config
 from dbsynth.errors import UsageError
-from dbsynth.generators.learned import LearnedSource, Sizing
+from dbsynth.generators.learned import LearnedSource, Sizing, expected_sizes
 from dbsynth.graph import Plan
 from dbsynth.model import Model
-from dbsynth.relational import fk_named
+from dbsynth.relational import fk_id, fk_named
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.schema.model import Schema
 from dbsynth.synthesis import Generated, Synthesis, generate, sequence_key, table_rng
 
-__all__ = ["PARTITION_ROOTS", "PartitionedRun", "Partitioning", "choose"]
+__all__ = ["PARTITION_ROOTS", "PARTITION_ROWS", "PartitionedRun", "Partitioning", "choose"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
 
-PARTITION_ROOTS = 1_000  # root rows per partition: Pagila's film gives ≈ 45k rows a partition
-PARTITION_ROWS = 250_000  # a root whose partition would hold more rows than this (six languages
-# over every film, rental and payment) is not chosen: a partition is what a worker holds
+PARTITION_ROOTS = 100  # at least these many root rows a partition (see choose)
+PARTITION_ROWS = 100_000  # about how many rows a partition holds: as many root rows as bring these
+# (Pagila at ε = 1: 1,720 customers with their rentals and payments); work fixed per partition and
+# table made partitions of 50,000 rows generate Pagila ×10 at 250-315k rows/s, of 100,000 at
+# 290-365k, while the peak memory of a run with two workers grows with them (see the docstring)
 
 
 @dataclass(frozen=True)
@@ -126,26 +141,29 @@ def why_not(schema: Schema, plan: Plan, tables: list[str], sized_by: Mapping[str
 
 
 def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
-           size: int = PARTITION_ROOTS) -> Partitioning | None:
-    """The partitioning of a run from ``model`` (see the module docstring), or None: generated whole."""
+           size: int = PARTITION_ROWS) -> Partitioning | None:
+    """The partitioning of a run from ``model`` (see the module docstring), or None: generated whole.
+    ``size``: about how many rows a partition holds."""
     if config.scenario.wheres or config.scenario.boosts:
         return None
     schema, plan = model.schema, model.plan
     aggregates = [(k, a.child) for k, tm in model.tables.items() for a in tm.aggregates] + \
         [(r.table, r.child) for r in config.aggregates if r.child]
     sized_by = {k: None if k == model.unit else _primary_parent(model, k) for k in model.tables}
-    best: tuple[int, Partitioning] | None = None
+    sizes = expected_sizes(model)
+    best: tuple[float, Partitioning] | None = None
     for key in plan.order:
-        parts = math.ceil(rows.get(key, round(model.tables[key].rows * scale)) / size)
+        tables = closure(schema, plan, key)
+        held = sum(sizes[t] for t in tables)
+        roots = int(size / (held / max(sizes[key], 1.0)))  # root rows a partition takes
+        if roots < PARTITION_ROOTS:  # too few to even out the children they draw: six languages over
+            continue  # every film, one of them with them all, would make one partition of everything
+        parts = math.ceil(rows.get(key, round(model.tables[key].rows * scale)) / roots)
         if parts <= 1:
             continue
-        tables = closure(schema, plan, key)
         reason = why_not(schema, plan, tables, sized_by, aggregates, rows)
         if reason is not None:
             log.debug("%s cannot root the partitions: %s", key, reason)
-            continue
-        held = sum(model.tables[t].rows for t in tables)
-        if held / max(model.tables[key].rows, 1) * size > PARTITION_ROWS:
             continue
         if best is None or held > best[0]:
             best = (held, Partitioning(key, tuple(tables), parts))
@@ -158,17 +176,26 @@ def _primary_parent(model: Model, key: str) -> str | None:
     return None if fk is None else fk.referred
 
 
-def read_by(model: Model, inside: set[str], config: Config) -> dict[str, set[str]] | None:
-    """The columns of each table outside the partitions that the partitions read: every key and FK
-    column (parents are found, paths followed through them), the parent columns a partitioned table
-    takes as context or copies; None (every column) when user rules could read any parent column.
-    Pagila ×100 at ε = 1 holds 188 MB of reference rows whole, 27 MB of these."""
-    if config.rules:
-        return None
+def read_by(model: Model, inside: set[str], config: Config) -> dict[str, set[str]]:
+    """The tables outside the partitions that the partitions read, each with the columns they read:
+    the tables their FKs reach (parents, theirs …), not their siblings (Pagila's film_actor beside
+    inventory); of those every key and FK column (parents are found, paths followed through them),
+    the parent columns a partitioned table takes as context or copies; every column when user rules
+    could read any. Pagila ×100 at ε = 1 holds 188 MB of reference rows whole, 21 MB of these."""
     schema = model.schema
-    out = {t.key: {c for fk in t.foreign_keys for c in fk.columns} for t in schema.tables}
-    for t in schema.tables:
-        for fk in t.foreign_keys:
+    out: dict[str, set[str]] = {}
+    todo = list(inside)
+    while todo:
+        for fk in schema.table(todo.pop()).foreign_keys:
+            if fk.referred not in inside and fk.referred not in out:
+                out[fk.referred] = set()
+                todo.append(fk.referred)
+    if config.rules:
+        return {key: {c.name for c in schema.table(key).columns} for key in out}
+    for key in [*inside, *out]:
+        for fk in schema.table(key).foreign_keys:
+            if key in out:
+                out[key] |= set(fk.columns)
             if fk.referred in out:
                 out[fk.referred] |= set(fk.referred_columns)
     for key in inside:
@@ -267,6 +294,7 @@ def _partitions(job: Job, workers: int, scheduler: str | None, checker: Database
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
         raise UsageError("--workers and --scheduler run on Dask: pip install 'dbsynth[dask]'") from exc
+    _give_back()  # before the worker processes start: in-process, the partitions reuse what was freed
     cluster = None if scheduler else LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
     try:
@@ -311,11 +339,13 @@ class PartitionedRun:
                          config=self.config, checker=self.checker, progress=self.progress)
         self._merge(first.reports)
         yield from first.frames.items()
-        keep = read_by(self.model, inside, self.config)
-        reference = {k: Generated(f if keep is None else f[[c for c in f.columns if c in keep[k]]],
-                                  dict(first.counts.get(k, {}))) for k, f in first.frames.items()}
-        del first  # written: what the partitions read of it is all that stays, here and in every worker
-        _give_back()
+        # written: what the partitions read of it is all that stays, here and in every worker (copied:
+        # a selection of columns is a view that would keep the whole table alive)
+        fids = {fk_id(key, fk) for key in inside for fk in schema.table(key).foreign_keys}
+        reference = {k: Generated(first.frames[k][[c for c in first.frames[k].columns if c in cols]].copy(),
+                                  {f: n for f, n in first.counts.get(k, {}).items() if f in fids})
+                     for k, cols in read_by(self.model, inside, self.config).items()}
+        del first
         root = schema.table(cut.root)
         sizing = self.source.size(root, reference, table_rng(self.seed, cut.root + "#partitions"))
         job = Job(schema, subplan(plan, inside), self.source, cut, sizing, reference, self.seed, self.config)

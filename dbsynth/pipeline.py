@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,16 +18,12 @@ from dbsynth.config import Config
 from dbsynth.connect import DEFAULT_LOCK_TIMEOUT, create_engine, redact
 from dbsynth.drift import Drift, drift, follow
 from dbsynth.errors import UsageError
-from dbsynth.generators.learned import LearnedSource, learned_source
+from dbsynth.generators.learned import LearnedSource, expected_sizes, learned_source
 from dbsynth.generators.providers import Providers
 from dbsynth.graph import Plan, plan
 from dbsynth.model import Model
 from dbsynth.partition import PartitionedRun, choose
 from dbsynth.privacy.units import holdout_mask
-from dbsynth.report import FidelityReport, fidelity_report
-from dbsynth.report.html import write_html
-from dbsynth.report.privacy import TablePrivacy, privacy_report
-from dbsynth.report.utility import ml_utility
 from dbsynth.rules.database import DatabaseChecker
 from dbsynth.rules.enforce import EnforceReport
 from dbsynth.scenarios import Scenario
@@ -35,6 +32,10 @@ from dbsynth.schema.read import read_table
 from dbsynth.sinks.base import Sink, WriteOptions, gather, physical
 from dbsynth.sinks.files import check_format
 from dbsynth.synthesis import SchemaSource, Synthesis, TableSource, generate, resolve_rows
+
+if TYPE_CHECKING:  # the report's modules (scipy.stats) are imported when a report is asked for
+    from dbsynth.report import FidelityReport
+    from dbsynth.report.privacy import TablePrivacy
 
 __all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "sample", "seed", "sink_for", "synthesize",
            "write_model"]
@@ -237,6 +238,13 @@ def _cut(model: Model, source: TableSource, *, scale: float, rows: Mapping[str, 
                           workers=workers, scheduler=scheduler)
 
 
+def expected_rows(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None) -> int:
+    """About how many rows :func:`write_model` makes from ``model`` (see
+    :func:`~dbsynth.generators.learned.expected_sizes`), for a progress bar's time left."""
+    fixed = {model.schema.resolve(name): n for name, n in (rows or {}).items()}
+    return round(sum(expected_sizes(model, scale, fixed).values()))
+
+
 def write_model(
     model: Model,
     target: str | None,
@@ -356,6 +364,10 @@ def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = N
     """Fidelity of the database at ``synth`` against the one at ``real`` (same schema); with ``ml`` or
     ``targets`` (``table.column``) also the machine-learning utility (see :mod:`dbsynth.report.utility`);
     with ``html`` the report as one HTML file there, with ``privacy`` figures and ``model``'s ledger."""
+    from dbsynth.report import fidelity_report
+    from dbsynth.report.html import write_html
+    from dbsynth.report.utility import ml_utility
+
     real_engine, synth_engine = create_engine(real), create_engine(synth)
     try:
         schema = reflect(real_engine, schemas=schemas)
@@ -377,6 +389,8 @@ def report_databases(real: str, synth: str, *, schemas: Sequence[str] | None = N
 def privacy_databases(real: str, synth: str, model: Model) -> list[TablePrivacy]:
     """The privacy report of the database at ``synth``, generated from ``model``, against ``real``:
     training and held-out rows are split again exactly as ``fit`` split them."""
+    from dbsynth.report.privacy import privacy_report
+
     real_engine, synth_engine = create_engine(real), create_engine(synth)
     try:
         schema = model.schema

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dbsynth.errors import DbsynthError, UsageError
-from dbsynth.report.fidelity import FidelityReport
-from dbsynth.report.privacy import TablePrivacy
+
+if TYPE_CHECKING:
+    from dbsynth.report.fidelity import FidelityReport
+    from dbsynth.report.privacy import TablePrivacy
 
 __all__ = ["CEILINGS", "FLOORS", "Gate", "GateError", "figures", "parse_limits"]
 
