@@ -175,6 +175,11 @@ def parent_positions(child: pd.DataFrame, parent: pd.DataFrame, fk: ForeignKey) 
     context and rules, the per-person bound, user rules on parent columns, the report). Keys meet as
     values, not dtypes: an int64 1, a float 1.0 and a Decimal 1 are one key."""
     cols, refs = list(fk.columns), list(fk.referred_columns)
+    if len(cols) == 1 and child[cols[0]].dtype.kind in "iu" and parent[refs[0]].dtype.kind in "iu":
+        keys = pd.Index(parent[refs[0]].to_numpy())  # integer keys, none NULL: a hash lookup, no join of
+        if keys.is_unique:  # objects (Pagila ×10's payments and their paths: 0.27 s of 0.73 s)
+            found = keys.get_indexer(child[cols[0]].to_numpy())
+            return np.where(found < 0, -2, found).astype(np.int64)
     left = child.loc[:, cols].astype(object)
     left.columns = refs
     right = parent.loc[:, refs].astype(object).assign(__pos=np.arange(len(parent))).drop_duplicates(subset=refs)

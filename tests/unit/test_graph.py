@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dbsynth.graph import BreakStrategy, plan
 from dbsynth.schema.model import Column, ColumnType, ForeignKey, PrimaryKey, Schema, Table, TypeKind
 
@@ -84,3 +89,21 @@ def test_forest_assignment_points_backwards_and_keeps_fan_out() -> None:
     fan_out = np.bincount(parent[parent >= 0], minlength=n)
     assert (fan_out[degrees == 0] == 0).mean() > 0.95
     assert abs(fan_out[degrees == 10].mean() - 10) < 0.5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=0, max_size=30, unique=True),
+       st.lists(st.integers(-5, 45), min_size=0, max_size=60), st.sampled_from(["int64", "int32", "uint16"]))
+def test_integer_keys_find_the_parents_the_general_join_finds(parent_keys: list[int], child_keys: list[int],
+                                                              dtype: str) -> None:
+    """The hash lookup of integer keys gives every child row the parent row (or -2: none) that the
+    join of keys as values gives, which NULLs and mixed types need."""
+    from dbsynth.relational import parent_positions
+
+    fk = ForeignKey("fk", ("parent_id",), "parent", ("id",))
+    parent = pd.DataFrame({"id": np.array(parent_keys, dtype=dtype)})
+    child = pd.DataFrame({"parent_id": np.array(child_keys, dtype="int64")})
+    fast = parent_positions(child, parent, fk)
+    general = parent_positions(child.astype(object), parent.astype(object), fk)
+    assert fast.tolist() == general.tolist()
+    assert ((fast >= 0) == np.isin(child_keys, parent_keys)).all()
