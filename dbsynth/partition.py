@@ -11,7 +11,8 @@ the number of root rows per partition (those that bring about :data:`PARTITION_R
 the cut.
 
 The root is the table whose closure (itself and every table that references it, transitively)
-holds the most source rows, among those whose closure can be cut:
+is expected to hold the most rows (see :func:`~dbsynth.generators.learned.expected_sizes`), among
+those whose closure can be cut:
 
 - no FK cycle touches it (a deferred edge is filled once every row exists);
 - every FK inside it points at a sequence key, and every UNIQUE of its tables holds a sequence key
@@ -19,12 +20,15 @@ holds the most source rows, among those whose closure can be cut:
 - no aggregate rule (learned or the user's) sums its rows into a table outside it;
 - every table below the root is sized by a table inside it (its count node), not by the scale: the
   privacy unit's table, sized by the scale, can only be the root;
-- no scenario (settling one moves rows across a whole table) and no ``--rows`` below the root.
+- no scenario (settling one moves rows across a whole table) and no ``--rows`` below the root;
+- a partition takes at least :data:`PARTITION_ROOTS` root rows, so that the children they draw even
+  out between partitions.
 
 Runs that cannot be cut, or that fit in one partition, are generated whole, as before. Pagila's
 root at ε = ∞ is ``film`` (film, its actors and categories, inventory, rentals, payments: 45,503 of the
-model's 49,636 rows); the tables outside the closure (customers,
-addresses, staff …) are generated whole first, each partition reads them. At ε = 1 it is ``customer``,
+model's 49,636 rows; its language, above it, would take only 13 root rows a partition); the tables
+outside the closure (customers, addresses, staff …) are generated whole first, each partition reads
+them. At ε = 1 it is ``customer``,
 the privacy unit, whose rentals and payments its count nodes size (they are not sized by films).
 
 Executors: in-process for one worker, a dask.distributed cluster otherwise (a ``LocalCluster`` of
@@ -39,13 +43,14 @@ The partitions' rows come back to this process and go out through the run's one 
 through a COPY connection per partition: the run is one transaction, so a failed run leaves the
 target as it was, and connections of their own would commit apart; making them one again takes
 two-phase commit, which PostgreSQL turns off by default (``max_prepared_transactions = 0``). One
-connection is not the limit either: it writes at 0.94× the server ingesting a prepared buffer
+connection is not the limit either: it writes at 0.86× the server ingesting a prepared buffer
 (``benchmarks/seed_speed.py``), and at ×100 the server, not generation, takes most of the run.
 
 Memory: each process holds, of the tables generated before the partitions, only the columns the
 partitions read (see :func:`read_by`), copied out of the whole tables so these can go. Pagila ×100
-at ε = 1 with two workers peaks at 842 MB over its three processes (RSS summed; a worker ≈ 250 MB,
-of which 170 MB is Python, numpy, pandas and dbsynth's modules).
+at ε = 1 with two workers peaks at 873 MB over its three processes (RSS summed; a worker ≈ 250 MB,
+of which 170 MB is Python, numpy, pandas and dbsynth's modules); partitions of 250,000 rows made it
+918 MB, of 58,000 rows 842 MB.
 """
 
 from __future__ import annotations
