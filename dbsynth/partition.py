@@ -146,9 +146,10 @@ def why_not(schema: Schema, plan: Plan, tables: list[str], sized_by: Mapping[str
 
 
 def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
-           size: int = PARTITION_ROWS) -> Partitioning | None:
+           size: int | None = None) -> Partitioning | None:
     """The partitioning of a run from ``model`` (see the module docstring), or None: generated whole.
-    ``size``: about how many rows a partition holds."""
+    ``size``: about how many rows a partition holds (default :data:`PARTITION_ROWS`)."""
+    size = size or PARTITION_ROWS
     if config.scenario.wheres or config.scenario.boosts:
         return None
     schema, plan = model.schema, model.plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,14 @@ class SqlAlchemySink(Sink):
 
     def write(self, schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame], *,
               options: WriteOptions, progress: Progress | None = None) -> WriteReport:
+        return self.write_batches(schema, plan, ((k, frames[k]) for k in plan.order), options=options,
+                                  progress=progress)
+
+    def write_batches(self, schema: Schema, plan: Plan, batches: Iterable[tuple[str, pd.DataFrame]], *,
+                      options: WriteOptions, progress: Progress | None = None) -> WriteReport:
+        """Each batch inserted as it arrives, so a partitioned run streams into the target in bounded
+        memory: a partitioned run's batches come parents first (see :mod:`dbsynth.partition`), so the
+        database checks every FK as it would for whole tables."""
         start = time.perf_counter()
         dialect = self.engine.dialect.name
         created = False
@@ -144,7 +152,7 @@ class SqlAlchemySink(Sink):
                     checks_off = after_load and dialect in ("mysql", "mariadb")
                     if checks_off:  # as mysqldump output loads; every FK is validated below
                         conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
-                    self._load(conn, schema, plan, frames, options, progress, stage)
+                    rows = self._load(conn, schema, plan, batches, options, progress, stage)
                     if checks_off:
                         stage.now = "the foreign-key check after the load"
                         _check_foreign_keys(conn, schema, plan)
@@ -158,29 +166,36 @@ class SqlAlchemySink(Sink):
             self._drop_created(schema, created)
             reason = lock_wait(self.engine, exc, [schema.table(k) for k in plan.order]) or database_reason(exc)
             raise WriteError(f"writing {stage.now} failed, nothing was written: {reason}") from exc
-        return WriteReport({k: len(frames[k]) for k in plan.order}, time.perf_counter() - start)
+        return WriteReport(rows, time.perf_counter() - start)
 
-    def _load(self, conn: Connection, schema: Schema, plan: Plan, frames: Mapping[str, pd.DataFrame],
-              options: WriteOptions, progress: Progress | None, stage: _Stage) -> None:
-        """Insert every table in plan order (batched executemany), then fill the cycle-breaking FK
-        columns that were written NULL."""
+    def _load(self, conn: Connection, schema: Schema, plan: Plan, batches: Iterable[tuple[str, pd.DataFrame]],
+              options: WriteOptions, progress: Progress | None, stage: _Stage) -> dict[str, int]:
+        """Insert every batch (executemany, ``batch_size`` rows at a time), then fill the
+        cycle-breaking FK columns that were written NULL (those tables' batches kept until then)."""
         dialect = conn.dialect.name
         later = {d.table: d for d in plan.deferred if d.strategy is BreakStrategy.NULL_THEN_UPDATE}
-        for key in plan.order:
+        kept: dict[str, list[pd.DataFrame]] = {}
+        rows = dict.fromkeys(plan.order, 0)
+        for key, frame in batches:
             stage.now = key
             table = schema.table(key)
-            frame = frames[key]
             cols = written_columns(table, frame)
             nulled = set(later[key].fk.columns) if key in later else set()
-            rows = _records(table, frame, cols, dialect, nulled)
+            records = _records(table, frame, cols, dialect, nulled)
             stmt = sa_table(table, [c.name for c in cols]).insert()
-            for i in range(0, len(rows), options.batch_size):
-                conn.execute(stmt, rows[i:i + options.batch_size])
+            for i in range(0, len(records), options.batch_size):
+                conn.execute(stmt, records[i:i + options.batch_size])
+            rows[key] += len(frame)
+            if key in later:
+                kept.setdefault(key, []).append(frame)
             if progress:
                 progress(key, len(frame))
         for key, edge in later.items():
-            stage.now = f"{key} (deferred {', '.join(edge.fk.columns)})"
-            self._update(conn, schema.table(key), frames[key], list(edge.fk.columns), dialect, options.batch_size)
+            if key in kept:
+                stage.now = f"{key} (deferred {', '.join(edge.fk.columns)})"
+                self._update(conn, schema.table(key), pd.concat(kept[key], ignore_index=True),
+                             list(edge.fk.columns), dialect, options.batch_size)
+        return rows
 
     def _update(self, conn: Connection, table: Table, frame: pd.DataFrame, cols: list[str],
                 dialect: str, batch: int) -> None:

@@ -82,3 +82,19 @@ def test_partitions_hold_only_the_tables_they_reach(pagila_model: dbsynth.Model)
     read = read_by(pagila_model, inside, Config())
     assert set(read) == {"address", "city", "country", "store", "staff", "inventory", "film", "language"}
     assert {"film_id", "store_id", "inventory_id"} <= read["inventory"] and "title" not in read["film"]
+
+
+def test_partitions_stream_into_mariadb(pagila_model: dbsynth.Model, mariadb_database: Callable[..., str]) -> None:
+    """Pagila's partitions stream into MariaDB batch by batch (its schema created from the model), the
+    database checking every FK as the rows arrive: the same rows as the same run sampled in memory."""
+    alone = dbsynth.sample(pagila_model, scale=SCALE, seed=3)
+    target = mariadb_database()
+    result = dbsynth.write_model(pagila_model, target, scale=SCALE, seed=3, batch_size=700, create_schema=True)
+    engine = sa.create_engine(target.replace("mysql://", "mysql+pymysql://"))
+    with engine.connect() as conn:
+        rentals = conn.execute(sa.text("SELECT rental_id, inventory_id, customer_id FROM rental ORDER BY 1")).all()
+        counts = {k: conn.execute(sa.text(f"SELECT count(*) FROM `{k}`")).scalar() for k in alone}
+    engine.dispose()
+    assert counts == {k: len(f) for k, f in alone.items()} == result.rows
+    expected = alone["rental"][["rental_id", "inventory_id", "customer_id"]].sort_values("rental_id")
+    assert [tuple(r) for r in rentals] == list(expected.itertuples(index=False, name=None))
