@@ -161,6 +161,8 @@ def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
     for key in plan.order:
         tables = closure(schema, plan, key)
         held = sum(sizes[t] for t in tables)
+        if not held > 0:  # nothing to cut
+            continue
         roots = int(size / (held / max(sizes[key], 1.0)))  # root rows a partition takes
         if roots < PARTITION_ROOTS:  # too few to even out the children they draw: six languages over
             continue  # every film, one of them with them all, would make one partition of everything

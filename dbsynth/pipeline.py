@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -238,11 +240,17 @@ def _cut(model: Model, source: TableSource, *, scale: float, rows: Mapping[str, 
                           workers=workers, scheduler=scheduler)
 
 
-def expected_rows(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None) -> int:
+def expected_rows(model: Model, *, scale: float = 1.0, rows: Mapping[str, int] | None = None) -> int | None:
     """About how many rows :func:`write_model` makes from ``model`` (see
-    :func:`~dbsynth.generators.learned.expected_sizes`), for a progress bar's time left."""
-    fixed = {model.schema.resolve(name): n for name, n in (rows or {}).items()}
-    return round(sum(expected_sizes(model, scale, fixed).values()))
+    :func:`~dbsynth.generators.learned.expected_sizes`), for a progress bar's time left; None for a
+    scale that :func:`write_model` refuses. ``rows`` naming a table the model lacks (one a drifted
+    target added) are left to :func:`write_model`."""
+    fixed = {}
+    for name, n in (rows or {}).items():
+        with contextlib.suppress(UsageError):
+            fixed[model.schema.resolve(name)] = n
+    total = sum(expected_sizes(model, scale, fixed).values())
+    return round(total) if math.isfinite(total) else None
 
 
 def write_model(

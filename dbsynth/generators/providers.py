@@ -19,6 +19,7 @@ the providers need.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 import zlib
 from collections.abc import Callable, Mapping
@@ -32,6 +33,8 @@ from dbsynth.semantics import Semantic
 
 __all__ = ["EXAMPLE_DOMAINS", "NAMES", "Providers", "ascii_lower", "email_of"]
 
+log = logging.getLogger(__name__)
+
 POOL = 1000
 NAMES = ("real", "invented")
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")  # reserved (RFC 2606): never a mailbox; Faker's
@@ -39,6 +42,14 @@ EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")  # reserved (RFC
 # values made of lorem words: (fewest, most, style), plain words when a column has no semantic
 _WORDINGS: dict[Semantic | None, tuple[int, int, str]] = {
     None: (1, 4, "plain"), Semantic.LABEL: (1, 2, "title"), Semantic.TEXT: (4, 10, "sentence")}
+_FAKER: dict[Semantic, tuple[str, Callable[[Callable[..., str]], str] | None]] = {  # Faker's method, how it is called
+    Semantic.PHONE: ("phone_number", None), Semantic.STREET: ("street_address", None), Semantic.CITY: ("city", None),
+    Semantic.STATE: ("state", None), Semantic.COUNTRY: ("country", None), Semantic.POSTAL_CODE: ("postcode", None),
+    Semantic.URL: ("url", None), Semantic.COMPANY: ("company", None), Semantic.IP: ("ipv4", None),
+    Semantic.JOB: ("job", None), Semantic.TITLE: ("catch_phrase", lambda m: m().title()),
+    Semantic.CODE: ("bothify", lambda m: m("???-####").upper()),
+    Semantic.CURRENCY: ("currency_code", None), Semantic.COLOR: ("color_name", None), Semantic.SECRET: ("sha256", None),
+}
 _PEOPLE = (Semantic.FIRST_NAME, Semantic.LAST_NAME, Semantic.FULL_NAME, Semantic.EMAIL, Semantic.USERNAME)
 _ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "r", "s", "st", "t", "th",
            "v", "w", "z", "")
@@ -47,9 +58,11 @@ _CODAS = ("", "n", "r", "s", "th", "l", "nd", "x")
 
 
 def ascii_lower(text: str) -> str:
-    """``text`` as the lower-case ASCII letters an address is made of (``Zoë Müller`` → ``zoemuller``)."""
+    """``text`` as the lower-case ASCII letters an address is made of (``Zoë Müller`` → ``zoemuller``);
+    a name with no Latin letter (``中村``) as ``u`` and a hash of it, the same for the same name."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return "".join(ch for ch in plain if ch.isalnum())
+    out = "".join(ch for ch in plain if ch.isalnum())
+    return out or (f"u{zlib.crc32(text.encode()):08x}" if text.strip() else "")
 
 
 def email_of(first: str, last: str, domain: str) -> str:
@@ -88,25 +101,18 @@ class Providers:
             raise UsageError(f"unknown locale {locale!r}: use a Faker locale such as en_US, de_DE, fr_FR") from exc
         self._pools: dict[Semantic | None, np.ndarray] = {}
 
-    def _makers(self) -> dict[Semantic, Callable[[], Any]]:
+    def _maker(self, semantic: Semantic) -> Callable[[], Any]:
+        """Faker's method for ``semantic`` in this locale, or in en_US where the locale has none
+        (ja_JP has no ``state``)."""
+        name, finish = _FAKER[semantic]
         f = self._faker
-        return {
-            Semantic.PHONE: f.phone_number,
-            Semantic.STREET: f.street_address,
-            Semantic.CITY: f.city,
-            Semantic.STATE: f.state,
-            Semantic.COUNTRY: f.country,
-            Semantic.POSTAL_CODE: f.postcode,
-            Semantic.URL: f.url,
-            Semantic.COMPANY: f.company,
-            Semantic.IP: f.ipv4,
-            Semantic.JOB: f.job,
-            Semantic.TITLE: lambda: f.catch_phrase().title(),
-            Semantic.CODE: lambda: f.bothify("???-####").upper(),
-            Semantic.CURRENCY: f.currency_code,
-            Semantic.COLOR: f.color_name,
-            Semantic.SECRET: f.sha256,
-        }
+        if not hasattr(f, name):
+            log.warning("Faker's %s locale has no %s values: %s columns get en_US ones", self.locale, name,
+                        semantic.value)
+            f = Faker("en_US", use_weighting=False)
+            f.seed_instance(self.seed)
+        method = getattr(f, name)
+        return method if finish is None else lambda: finish(method)
 
     def pool(self, semantic: Semantic | None) -> np.ndarray:
         """The run's pool of ``semantic`` values (plain words when ``None``)."""
@@ -121,7 +127,7 @@ class Providers:
             return self._wording(seed, size, *_WORDINGS[semantic])
         if semantic in _PEOPLE:
             return self._people(semantic, size, np.random.default_rng(seed))
-        make = self._makers()[semantic]
+        make = self._maker(semantic)
         return np.array([str(make()) for _ in range(size)], dtype=object)
 
     def _people(self, semantic: Semantic, size: int, rng: np.random.Generator) -> np.ndarray:

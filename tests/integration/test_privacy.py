@@ -224,6 +224,9 @@ def _inside_released(model: dbsynth.Model, frames: dict[str, pd.DataFrame]) -> i
                 x = _numeric(values, disc.unit)
                 spans = np.asarray(disc.spans or list(itertools.pairwise(disc.edges)), dtype=float)
                 slack = 86400.0 if disc.unit == "date" else 1.0 if disc.unit in ("int", "float") else 1e-6
+                digits = model.schema.table(key).column(column).type.scale
+                if digits is not None:  # written to the column's scale: a noisy bin narrower than a cent
+                    slack = max(slack, 0.5 * 10.0 ** -digits + 1e-9)  # rounds out of itself
                 inside = ((x[:, None] >= spans[:, 0] - slack) & (x[:, None] <= spans[:, 1] + slack)).any(axis=1)
                 assert inside.all(), (key, column, x[~inside][:5], spans)
             checked += 1

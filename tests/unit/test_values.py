@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,3 +79,16 @@ def test_same_rng_same_values_for_every_kind() -> None:
 def test_uuids_are_version_4() -> None:
     values = make_values(spec(ColumnType(TypeKind.UUID, "uuid")), 100, np.random.default_rng(3), PROVIDERS)
     assert values.str.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}").all()
+
+
+@pytest.mark.parametrize("locale", ["ja_JP", "de_DE", "pt_BR"])
+def test_every_locale_fills_every_kind_and_addresses_are_ascii(locale: str) -> None:
+    """A locale without one of Faker's methods (ja_JP has no state) falls back to en_US for it, and a
+    name with no Latin letter still makes an e-mail address and a user name of ASCII letters."""
+    providers = Providers(locale, seed=2)
+    pools = {s: providers.pool(s) for s in Semantic}
+    assert all(len(p) == 1000 and all(isinstance(v, str) and v for v in p) for p in pools.values())
+    assert all(re.fullmatch(r"[a-z0-9]+\.[a-z0-9]+@example\.(org|com|net)", e) for e in pools[Semantic.EMAIL])
+    assert all(re.fullmatch(r"[a-z0-9]+", u) for u in pools[Semantic.USERNAME])
+    full = pools[Semantic.FULL_NAME]
+    assert len(set(full)) > 500  # names drawn, not one repeated
