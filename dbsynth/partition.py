@@ -28,8 +28,8 @@ Runs that cannot be cut, or that fit in one partition, are generated whole, as b
 root at ε = ∞ is ``film`` (film, its actors and categories, inventory, rentals, payments: 45,503 of the
 model's 49,636 rows; its language, above it, would take only 13 root rows a partition); the tables
 outside the closure (customers, addresses, staff …) are generated whole first, each partition reads
-them. At ε = 1 it is ``customer``,
-the privacy unit, whose rentals and payments its count nodes size (they are not sized by films).
+them. At ε = 1 it is ``customer``, the privacy unit, whose rentals and payments its count nodes size
+(they are not sized by films).
 
 Executors: in-process for one worker, a dask.distributed cluster otherwise (a ``LocalCluster`` of
 worker processes on one machine, or ``scheduler=`` an existing one); Dask rather than a process pool
@@ -156,7 +156,7 @@ def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
     aggregates = [(k, a.child) for k, tm in model.tables.items() for a in tm.aggregates] + \
         [(r.table, r.child) for r in config.aggregates if r.child]
     sized_by = {k: None if k == model.unit else _primary_parent(model, k) for k in model.tables}
-    sizes = expected_sizes(model)
+    sizes, scaled = expected_sizes(model), expected_sizes(model, scale, rows)
     best: tuple[float, Partitioning] | None = None
     for key in plan.order:
         tables = closure(schema, plan, key)
@@ -166,7 +166,7 @@ def choose(model: Model, scale: float, rows: Mapping[str, int], config: Config,
         roots = int(size / (held / max(sizes[key], 1.0)))  # root rows a partition takes
         if roots < PARTITION_ROOTS:  # too few to even out the children they draw: six languages over
             continue  # every film, one of them with them all, would make one partition of everything
-        parts = math.ceil(rows.get(key, round(model.tables[key].rows * scale)) / roots)
+        parts = math.ceil(scaled[key] / roots)
         if parts <= 1:
             continue
         reason = why_not(schema, plan, tables, sized_by, aggregates, rows)
