@@ -48,7 +48,7 @@ connection is not the limit either: it writes at 0.86× the server ingesting a p
 
 Memory: each process holds, of the tables generated before the partitions, only the columns the
 partitions read (see :func:`read_by`), copied out of the whole tables so these can go. Pagila ×100
-at ε = 1 with two workers peaks at 873 MB over its three processes (RSS summed; a worker ≈ 250 MB,
+at ε = 1 with two workers peaks at 870 MB over its three processes (RSS summed; a worker ≈ 250 MB,
 of which 170 MB is Python, numpy, pandas and dbsynth's modules); partitions of 250,000 rows made it
 918 MB, of 58,000 rows 842 MB.
 """
