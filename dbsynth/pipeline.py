@@ -39,8 +39,8 @@ if TYPE_CHECKING:  # the report's modules (scipy.stats) are imported when a repo
     from dbsynth.report import FidelityReport
     from dbsynth.report.privacy import TablePrivacy
 
-__all__ = ["Inspection", "SeedResult", "check_drift", "inspect_database", "sample", "seed", "sink_for", "synthesize",
-           "write_model"]
+__all__ = ["Inspection", "SeedResult", "check_drift", "expected_rows", "inspect_database", "sample", "seed", "sink_for",
+           "synthesize", "write_model"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, str, int], None]

@@ -1,6 +1,7 @@
 """Generic sink for SQLite and MySQL/MariaDB: SQLAlchemy executemany inserts in batches.
 
-One transaction, plan order. FK edges broken by NULL are written NULL and UPDATEd at the end by
+One transaction; whole tables in plan order, or a partitioned run's batches as they come (parents
+first, see :mod:`dbsynth.partition`). FK edges broken by NULL are written NULL and UPDATEd at the end by
 primary key; deferrable edges (SQLite) are written as they are with the check deferred to commit.
 SQLite's foreign keys are switched on for the run so the database itself checks every row.
 MariaDB commits DDL implicitly, so a failed ``--create-schema`` run drops the tables it created.
