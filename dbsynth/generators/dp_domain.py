@@ -118,6 +118,7 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
         values = pd.Series(_numeric(present, unit)) if dates else present
         kept, held = _thresholded(values, sens, rho / 2, budget, node, f"domain {node} (values)")
         if kept and held >= SPIKY * rows:
+            budget.unspent(rho / 2)  # the grid's half
             if dates:
                 return _points(sorted(float(v) for v in kept), unit)
             cast = int if unit == "int" else float
@@ -133,6 +134,7 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
     refine = unit.startswith("decimal:")
     coarse, coarse_mass = _noisy_cells(x, grid, sens, rho * 3 / 4 if refine else rho, budget, f"domain {node}")
     if len(coarse) == 0:
+        budget.unspent(rho / 4 if refine else 0.0)
         return Discretizer("values", values=(None,), has_null=True)
     if not refine:
         return _binned(grid, coarse, coarse_mass, unit)

@@ -104,6 +104,30 @@ def test_decimal_domain_keeps_repeated_prices() -> None:
     assert sum(e.rho for e in budget.accountant.entries) == pytest.approx(0.5 * 0.2)  # the domain share
 
 
+@pytest.mark.parametrize(("values", "unit"), [
+    (np.repeat([3, 4, 5, 6, 7], 400), "int"),  # found as values in half the domain share
+    (np.arange(2_000), "int"),  # on the grid: the whole share
+    (np.repeat([0.99, 2.99, 4.99], 700), "decimal:2"),
+    (np.linspace(0.0, 50.0, 2_000).round(2), "decimal:2"),  # grid, then its refined cells
+    (np.array([], dtype=float), "decimal:2"),  # no cell kept: the refined quarter is never spent
+])
+def test_a_table_spends_its_whole_share_whatever_its_domains_turn_out(values: np.ndarray, unit: str) -> None:
+    """What a domain did not need goes to the table's structure and CPTs, released afterwards: the
+    ledger's domain entries plus the other parts' ρ is the table's ρ (a fit of Pagila at ε = 5
+    spent 4.94 when payment.amount's values were found in half the domain share)."""
+    import pandas as pd
+
+    from dbsynth.generators.dp_domain import dp_discretizer
+
+    budget = TableBudget(Accountant(5.0, 1e-6, thresholds=1), "t", 0.5, {"x": 5.0}, np.random.default_rng(3))
+    budget.use(["scalars", "domain", "structure", "cpt"])
+    dp_discretizer(pd.Series(values), unit, labels=None, node="x", budget=budget, parts=1, rows=max(len(values), 1))
+    spent = sum(e.rho for e in budget.accountant.entries)
+    assert 0 < spent <= budget.part("domain") * (1 + 1e-9)
+    later = sum(budget.part(k) for k in ("scalars", "structure", "cpt"))
+    assert spent + later == pytest.approx(0.5, rel=1e-9)
+
+
 def test_swamped_rates_are_zero() -> None:
     """A NULL rate whose noisy count lies within 2σ of none is 0 (post-processing): clipping at 0
     alone gave a random rate in one fit of two where σ swamps the rows (60 rows, σ > 50). Over 400
