@@ -65,13 +65,19 @@ def ks_similarity(real: np.ndarray, synth: np.ndarray) -> float:
         return float(1.0 - stats.ks_2samp(a, b, method="asymp").statistic)
 
 
+def _tv_complement(p: pd.Series, q: pd.Series) -> float:
+    """1 − the TVD of two normalised frequency tables, at least 0: disjoint tables summed to
+    -7e-17, which the demo printed as a score of -0.000."""
+    idx = p.index.union(q.index)
+    return max(0.0, float(1.0 - 0.5 * np.abs(p.reindex(idx, fill_value=0) - q.reindex(idx, fill_value=0)).sum()))
+
+
 def tvd_similarity(real: pd.Series, synth: pd.Series) -> float:
     """1 − the total variation distance of the non-NULL values (SDMetrics' TVComplement)."""
     p, q = real.dropna().value_counts(normalize=True), synth.dropna().value_counts(normalize=True)
     if not len(p) or not len(q):
         return float("nan")
-    idx = p.index.union(q.index)
-    return float(1.0 - 0.5 * np.abs(p.reindex(idx, fill_value=0) - q.reindex(idx, fill_value=0)).sum())
+    return _tv_complement(p, q)
 
 
 def _canon(values: pd.Series) -> pd.Series:
@@ -186,8 +192,7 @@ def _contingency(real: pd.DataFrame, synth: pd.DataFrame) -> float:
     if table.sum() == 0 or min(table.shape) < 2 or stats.contingency.association(table) <= REAL_ASSOCIATION:
         return float("nan")
     p, q = (ra + "\x1f" + rb).value_counts(normalize=True), (sa + "\x1f" + sb).value_counts(normalize=True)
-    idx = p.index.union(q.index)
-    return float(1.0 - 0.5 * np.abs(p.reindex(idx, fill_value=0) - q.reindex(idx, fill_value=0)).sum())
+    return _tv_complement(p, q)
 
 
 def pair_similarity(real: pd.DataFrame, synth: pd.DataFrame, a: str, b: str, ka: str, kb: str) -> float:
