@@ -50,7 +50,10 @@ class TableBudget:
         and CPT shares (spent after every domain) in proportion to theirs, so that the table spends
         its whole ρ whatever the data decided (Pagila at ε = 5 spent 4.94 when payment.amount's
         values were found in half its domain share). The domain share itself is unchanged: the
-        other columns' domains get what was planned."""
+        other columns' domains get what was planned. Which path a column took follows from its
+        released noisy counts, and the table's total ρ is fixed before any release, so later
+        releases' ρ chosen from earlier outputs still compose to it (zCDP under a privacy filter;
+        Whitehouse et al., "Fully adaptive composition in differential privacy", 2023)."""
         later = {k: self.shares[k] for k in ("structure", "cpt") if self.shares[k] > 0}
         total = sum(later.values())
         if rho <= 0 or total == 0 or self.rho <= 0:
