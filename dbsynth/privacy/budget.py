@@ -52,8 +52,8 @@ class TableBudget:
         values were found in half its domain share). The domain share itself is unchanged: the
         other columns' domains get what was planned. Which path a column took follows from its
         released noisy counts, and the table's total ρ is fixed before any release, so later
-        releases' ρ chosen from earlier outputs still compose to it (zCDP under a privacy filter;
-        Whitehouse et al., "Fully adaptive composition in differential privacy", 2023)."""
+        releases' ρ chosen from earlier outputs still compose to it (a Rényi filter at every order,
+        ρ·α; Feldman and Zrnic, "Individual privacy accounting via a Rényi filter", 2021)."""
         later = {k: self.shares[k] for k in ("structure", "cpt") if self.shares[k] > 0}
         total = sum(later.values())
         if rho <= 0 or total == 0 or self.rho <= 0:
