@@ -134,7 +134,8 @@ def dp_discretizer(series: pd.Series, unit: str | None, *, labels: tuple[object,
     refine = unit.startswith("decimal:")
     coarse, coarse_mass = _noisy_cells(x, grid, sens, rho * 3 / 4 if refine else rho, budget, f"domain {node}")
     if len(coarse) == 0:
-        budget.unspent(rho / 4 if refine else 0.0)
+        if refine:
+            budget.unspent(rho / 4)  # the refinement's quarter
         return Discretizer("values", values=(None,), has_null=True)
     if not refine:
         return _binned(grid, coarse, coarse_mass, unit)
